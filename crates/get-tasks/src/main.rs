@@ -1,0 +1,16 @@
+//! The `get-tasks` Lambda function: wiring only; the behaviour is in `tasks::api::get_tasks`.
+
+use lambda_http::{Error, run, service_fn};
+use tasks::api::{App, get_tasks};
+use tasks::store::{DynamoTaskStore, dynamodb_client};
+use tasks::{Config, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    // Built once per execution environment and reused by every invocation.
+    let store = DynamoTaskStore::new(dynamodb_client().await, &config.table_name);
+    let app = App::new(store, config);
+    run(service_fn(|request| get_tasks(&app, request))).await
+}

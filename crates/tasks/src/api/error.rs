@@ -1,0 +1,281 @@
+//! The one error type of the API: every failure maps to a status and an RFC 9457
+//! `application/problem+json` body. What a client must not see (SDK messages, table
+//! names) is logged with the request id and replaced by a generic detail.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use crate::domain::{Rejection, Version};
+use crate::store::StoreError;
+
+/// Seconds a client should wait before retrying after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed JSON, a missing body, a body that is not an object, an empty update.
+    #[error("invalid body: {0}")]
+    InvalidBody(String),
+    /// One or more fields, query parameters, headers or path parameters are invalid.
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldError>),
+    #[error("no authenticated caller")]
+    Unauthenticated,
+    #[error("no such task")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: &'static str },
+    #[error("If-Match does not match version {current}")]
+    PreconditionFailed { current: Version },
+    #[error("body over {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("body is not JSON by content type")]
+    UnsupportedMediaType,
+    #[error("storage unavailable")]
+    Unavailable(#[source] StoreError),
+    #[error("internal error")]
+    Internal(#[source] StoreError),
+}
+
+impl ApiError {
+    pub fn field(field: impl Into<String>, message: Rejection) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidBody(_) | Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The last segment of the problem `type` URI; documented in `docs/problems.md`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidBody(_) => "invalid-body",
+            Self::Validation(_) => "validation-error",
+            Self::Unauthenticated => "unauthenticated",
+            Self::NotFound => "not-found",
+            Self::MethodNotAllowed { .. } => "method-not-allowed",
+            Self::PreconditionFailed { .. } => "precondition-failed",
+            Self::PayloadTooLarge { .. } => "payload-too-large",
+            Self::UnsupportedMediaType => "unsupported-media-type",
+            Self::Unavailable(_) => "service-unavailable",
+            Self::Internal(_) => "internal-error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            Self::InvalidBody(_) => "Invalid request body",
+            Self::Validation(_) => "Validation failed",
+            Self::Unauthenticated => "Authentication required",
+            Self::NotFound => "Task not found",
+            Self::MethodNotAllowed { .. } => "Method not allowed",
+            Self::PreconditionFailed { .. } => "Precondition failed",
+            Self::PayloadTooLarge { .. } => "Payload too large",
+            Self::UnsupportedMediaType => "Unsupported media type",
+            Self::Unavailable(_) => "Service unavailable",
+            Self::Internal(_) => "Internal error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::InvalidBody(detail) => detail.clone(),
+            Self::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{} {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Self::Unauthenticated => "the request carries no authenticated caller".into(),
+            Self::NotFound => "there is no task with this id for this caller".into(),
+            Self::MethodNotAllowed { allow } => format!("this path serves {allow}"),
+            Self::PreconditionFailed { current } => {
+                format!(
+                    "the task is at version {current}; fetch it and retry with If-Match: {}",
+                    current.etag()
+                )
+            }
+            Self::PayloadTooLarge { limit } => format!("the body must be at most {limit} bytes"),
+            Self::UnsupportedMediaType => "the body must be sent as application/json".into(),
+            Self::Unavailable(_) => "the service is temporarily unavailable; retry later".into(),
+            Self::Internal(_) => "an unexpected error occurred".into(),
+        }
+    }
+
+    /// Renders the problem response. `instance` is the request id, which is also in
+    /// every log line of the request, so a client report can be matched to the logs.
+    pub fn to_response(&self, type_base: &str, request_id: &str) -> Response<Body> {
+        #[derive(Serialize)]
+        struct Problem<'a> {
+            #[serde(rename = "type")]
+            type_uri: String,
+            title: &'a str,
+            status: u16,
+            detail: String,
+            instance: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            errors: Option<&'a [FieldError]>,
+        }
+        let problem = Problem {
+            type_uri: format!("{type_base}{}", self.kind()),
+            title: self.title(),
+            status: self.status().as_u16(),
+            detail: self.detail(),
+            instance: request_id,
+            errors: match self {
+                Self::Validation(errors) => Some(errors),
+                _ => None,
+            },
+        };
+        let body = serde_json::to_string(&problem).unwrap_or_default();
+        let mut response = Response::new(Body::Text(body));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        match self {
+            Self::MethodNotAllowed { allow } => {
+                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            Self::PreconditionFailed { current } => {
+                if let Ok(etag) = HeaderValue::from_str(&current.etag()) {
+                    headers.insert(header::ETAG, etag);
+                }
+            }
+            Self::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+            }
+            _ => {}
+        }
+        response
+    }
+
+    /// Writes what the response hides to the log: server faults with their whole
+    /// cause chain, client errors briefly.
+    pub fn log(&self, request_id: &str) {
+        match self {
+            Self::Internal(source) | Self::Unavailable(source) => {
+                let mut chain = source.to_string();
+                let mut cause = std::error::Error::source(source);
+                while let Some(inner) = cause {
+                    chain.push_str(": ");
+                    chain.push_str(&inner.to_string());
+                    cause = inner.source();
+                }
+                tracing::error!(request_id, kind = self.kind(), error = %chain, "request failed");
+            }
+            _ => tracing::info!(
+                request_id,
+                kind = self.kind(),
+                status = self.status().as_u16(),
+                "request refused"
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::VersionMismatch { current } => Self::PreconditionFailed { current },
+            StoreError::Unavailable(_) => Self::Unavailable(error),
+            StoreError::Failed(_) | StoreError::CorruptItem { .. } => Self::Internal(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_of(response: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(response.body().as_ref()).unwrap()
+    }
+
+    #[test]
+    fn validation_problem_lists_every_bad_field() {
+        let error = ApiError::Validation(vec![
+            FieldError::new("title", "must be 1 to 200 characters"),
+            FieldError::new("status", "must be one of pending, in_progress, completed"),
+        ]);
+        let response = error.to_response("https://docs.example/problems/", "req-1");
+        assert_eq!(response.status(), 400);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        let body = body_of(&response);
+        assert_eq!(
+            body["type"],
+            "https://docs.example/problems/validation-error"
+        );
+        assert_eq!(body["instance"], "req-1");
+        assert_eq!(body["errors"].as_array().unwrap().len(), 2);
+        assert_eq!(body["errors"][0]["field"], "title");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("title must be 1 to 200")
+        );
+    }
+
+    #[test]
+    fn internal_failures_never_show_their_cause() {
+        let cause = StoreError::Failed("ResourceNotFoundException: table tasks-prod".into());
+        let response = ApiError::from(cause).to_response("/p/", "req-2");
+        assert_eq!(response.status(), 500);
+        let text = String::from_utf8(response.body().to_vec()).unwrap();
+        assert!(
+            !text.contains("tasks-prod") && !text.contains("ResourceNotFound"),
+            "{text}"
+        );
+        assert_eq!(body_of(&response)["detail"], "an unexpected error occurred");
+    }
+
+    #[test]
+    fn unavailable_storage_gives_503_with_retry_after() {
+        let response =
+            ApiError::from(StoreError::Unavailable("throttled".into())).to_response("/p/", "req-3");
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "1");
+    }
+
+    #[test]
+    fn version_conflict_carries_the_current_etag() {
+        let response = ApiError::from(StoreError::VersionMismatch {
+            current: Version::new(4),
+        })
+        .to_response("/p/", "req-4");
+        assert_eq!(response.status(), 412);
+        assert_eq!(response.headers()["etag"], "\"4\"");
+    }
+}

@@ -1,0 +1,396 @@
+//! Turning a request into validated domain values, collecting every problem at once.
+
+use lambda_http::http::{HeaderMap, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use serde_json::{Map, Value};
+
+use super::error::{ApiError, FieldError};
+use crate::domain::{
+    Description, NewTask, OwnerId, Priority, Rejection, Status, Tag, Tags, TaskChanges, TaskId,
+    Timestamp, Title, Version,
+};
+
+/// Bodies over this size are refused with 413 before they are parsed.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+pub const DEFAULT_PAGE_SIZE: u16 = 20;
+pub const MAX_PAGE_SIZE: u16 = 100;
+
+const WRITABLE_FIELDS: &str = "title, description, status, priority, dueDate, tags";
+const READ_ONLY_FIELDS: &[&str] = &[
+    "taskId",
+    "createdAt",
+    "updatedAt",
+    "completedAt",
+    "version",
+    "ownerId",
+    "owner",
+    "userId",
+];
+
+/// The authenticated caller: the Cognito `sub` that API Gateway's authorizer put in the
+/// REST request context. Never from the body, the query or a header. Without it, the
+/// configured local caller (local tooling only), else 401.
+pub fn caller(request: &Request, local_caller: Option<&OwnerId>) -> Result<OwnerId, ApiError> {
+    let sub = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) => context
+            .authorizer
+            .fields
+            .get("claims")
+            .and_then(|claims| claims.get("sub"))
+            .and_then(Value::as_str),
+        _ => None,
+    };
+    match sub {
+        Some(sub) => OwnerId::parse(sub).map_err(|_| ApiError::Unauthenticated),
+        None => local_caller.cloned().ok_or(ApiError::Unauthenticated),
+    }
+}
+
+/// The `{taskId}` of `/tasks/{taskId}`, if the request is for one task. Path parameters
+/// come from API Gateway and from `cargo lambda watch`'s router alike.
+pub fn raw_task_id(request: &Request) -> Option<String> {
+    request
+        .path_parameters_ref()
+        .and_then(|params| params.first("taskId"))
+        .map(str::to_owned)
+}
+
+pub fn task_id(raw: &str) -> Result<TaskId, ApiError> {
+    TaskId::parse(raw).map_err(|message| ApiError::field("taskId", message))
+}
+
+/// `If-Match: "<version>"` (or `*`, which any existing task matches).
+pub fn if_match(headers: &HeaderMap) -> Result<Option<Version>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    const EXPECTED: Rejection = "must be an entity tag from ETag, such as \"3\", or *";
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::field("If-Match", EXPECTED))?
+        .trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(|v| Some(Version::new(v)))
+        .ok_or_else(|| ApiError::field("If-Match", EXPECTED))
+}
+
+/// The body as a JSON object: 413 over the size limit, 415 if declared as something other
+/// than JSON, 400 if empty, malformed or not an object. A body without a content type is
+/// read as JSON (some clients omit it); `curl -d` alone declares a form, so send
+/// `Content-Type: application/json`.
+pub fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
+    let body: &[u8] = request.body().as_ref();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    if let Some(content_type) = request.headers().get(header::CONTENT_TYPE)
+        && !is_json(content_type.to_str().unwrap_or_default())
+        && !body.is_empty()
+    {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::InvalidBody(
+            "a JSON object body is required".into(),
+        ));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::InvalidBody(
+            "the body must be a JSON object".into(),
+        )),
+        Err(error) => Err(ApiError::InvalidBody(format!(
+            "the body is not valid JSON: {error}"
+        ))),
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Validates the writable fields of a body into changes; every bad field is reported.
+pub fn task_changes(body: &Map<String, Value>) -> Result<TaskChanges, ApiError> {
+    let mut errors = Vec::new();
+    let mut changes = TaskChanges::default();
+    for (name, value) in body {
+        let mut check = |result: Result<(), Rejection>| {
+            if let Err(message) = result {
+                errors.push(FieldError::new(name, message));
+            }
+        };
+        match name.as_str() {
+            "title" => check(
+                string(value)
+                    .and_then(Title::parse)
+                    .map(|v| changes.title = Some(v)),
+            ),
+            "description" => check(
+                string(value)
+                    .and_then(Description::parse)
+                    .map(|v| changes.description = Some(v)),
+            ),
+            "status" => check(
+                string(value)
+                    .and_then(Status::parse)
+                    .map(|v| changes.status = Some(v)),
+            ),
+            "priority" => check(
+                string(value)
+                    .and_then(Priority::parse)
+                    .map(|v| changes.priority = Some(v)),
+            ),
+            "dueDate" => check(match value {
+                Value::Null => Ok(changes.due_date = Some(None)),
+                value => string(value)
+                    .and_then(Timestamp::parse)
+                    .map(|v| changes.due_date = Some(Some(v))),
+            }),
+            "tags" => match tags(value) {
+                Ok(tags) => changes.tags = Some(tags),
+                Err(tag_errors) => errors.extend(tag_errors),
+            },
+            read_only if READ_ONLY_FIELDS.contains(&read_only) => {
+                check(Err("is set by the server and cannot be sent"))
+            }
+            _ => check(Err("is not a known field")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(changes)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// The body of `POST /tasks`: `title` and any other writable field.
+pub fn new_task(body: &Map<String, Value>) -> Result<NewTask, ApiError> {
+    let changes = task_changes(body);
+    let title_missing = !body.contains_key("title");
+    let changes = match (changes, title_missing) {
+        (Ok(changes), false) => changes,
+        (Ok(_), true) => return Err(ApiError::field("title", "is required")),
+        (Err(ApiError::Validation(mut errors)), true) => {
+            errors.insert(0, FieldError::new("title", "is required"));
+            return Err(ApiError::Validation(errors));
+        }
+        (Err(error), _) => return Err(error),
+    };
+    let title = changes
+        .title
+        .ok_or(ApiError::field("title", "is required"))?;
+    let mut task = NewTask::new(title);
+    task.description = changes.description.unwrap_or_default();
+    task.status = changes.status.unwrap_or_default();
+    task.priority = changes.priority.unwrap_or_default();
+    task.due_date = changes.due_date.flatten();
+    task.tags = changes.tags.unwrap_or_default();
+    Ok(task)
+}
+
+/// The body of `PUT`/`PATCH /tasks/{taskId}`: at least one writable field.
+pub fn update(body: &Map<String, Value>) -> Result<TaskChanges, ApiError> {
+    let changes = task_changes(body)?;
+    if changes.is_empty() {
+        return Err(ApiError::InvalidBody(format!(
+            "the body must hold at least one of {WRITABLE_FIELDS}"
+        )));
+    }
+    Ok(changes)
+}
+
+fn string(value: &Value) -> Result<&str, Rejection> {
+    value.as_str().ok_or("must be a string")
+}
+
+fn tags(value: &Value) -> Result<Tags, Vec<FieldError>> {
+    let Some(values) = value.as_array() else {
+        return Err(vec![FieldError::new("tags", "must be an array of strings")]);
+    };
+    let mut errors = Vec::new();
+    let mut tags = Vec::with_capacity(values.len());
+    for (i, value) in values.iter().enumerate() {
+        match string(value).and_then(Tag::parse) {
+            Ok(tag) => tags.push(tag),
+            Err(message) => errors.push(FieldError::new(format!("tags[{i}]"), message)),
+        }
+    }
+    match Tags::new(tags) {
+        Ok(tags) if errors.is_empty() => Ok(tags),
+        Ok(_) => Err(errors),
+        Err(message) => {
+            errors.insert(0, FieldError::new("tags", message));
+            Err(errors)
+        }
+    }
+}
+
+/// The query of `GET /tasks`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ListParams {
+    pub status: Option<Status>,
+    pub limit: u16,
+    pub next_token: Option<String>,
+}
+
+pub fn list_params(request: &Request) -> Result<ListParams, ApiError> {
+    let mut params = ListParams {
+        limit: DEFAULT_PAGE_SIZE,
+        ..ListParams::default()
+    };
+    let Some(query) = request.query_string_parameters_ref() else {
+        return Ok(params);
+    };
+    let mut errors = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in query.iter() {
+        if seen.contains(&name) {
+            if !errors.iter().any(|e: &FieldError| e.field == name) {
+                errors.push(FieldError::new(name, "must be given at most once"));
+            }
+            continue;
+        }
+        seen.push(name);
+        let result = match name {
+            "status" => Status::parse(value).map(|s| params.status = Some(s)),
+            "limit" => value
+                .parse::<u16>()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+                .map(|n| params.limit = n)
+                .ok_or("must be a whole number from 1 to 100"),
+            "nextToken" => {
+                params.next_token = Some(value.to_owned());
+                Ok(())
+            }
+            _ => Err("is not a known query parameter (status, limit, nextToken)"),
+        };
+        if let Err(message) = result {
+            errors.push(FieldError::new(name, message));
+        }
+    }
+    if errors.is_empty() {
+        Ok(params)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    fn fields(error: ApiError) -> Vec<String> {
+        match error {
+            ApiError::Validation(errors) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn create_takes_defaults_for_absent_fields() {
+        let task = new_task(&object(json!({"title": " Buy milk "}))).unwrap();
+        assert_eq!(task.title.as_str(), "Buy milk");
+        assert_eq!(
+            (task.status, task.priority),
+            (Status::Pending, Priority::Medium)
+        );
+        assert_eq!(task.due_date, None);
+        assert_eq!(task.description.as_str(), "");
+    }
+
+    #[test]
+    fn create_reports_every_bad_field_not_only_the_first() {
+        let body = object(json!({
+            "description": 5,
+            "status": "done",
+            "priority": "urgent",
+            "dueDate": "tomorrow",
+            "tags": ["ok", "Not-OK", "ok"],
+            "taskId": "x",
+            "colour": "red"
+        }));
+        let mut got = fields(new_task(&body).unwrap_err());
+        got.sort();
+        let mut want = vec![
+            "title",
+            "description",
+            "status",
+            "priority",
+            "dueDate",
+            "tags",
+            "tags[1]",
+            "taskId",
+            "colour",
+        ];
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn update_without_any_writable_field_is_refused() {
+        assert!(matches!(update(&Map::new()), Err(ApiError::InvalidBody(_))));
+        let changes = update(&object(json!({"dueDate": null}))).unwrap();
+        assert_eq!(changes.due_date, Some(None));
+    }
+
+    #[test]
+    fn null_is_not_a_string_except_for_due_date() {
+        assert_eq!(
+            fields(update(&object(json!({"title": null}))).unwrap_err()),
+            ["title"]
+        );
+        assert_eq!(
+            fields(update(&object(json!({"tags": null}))).unwrap_err()),
+            ["tags"]
+        );
+    }
+
+    #[test]
+    fn if_match_accepts_a_strong_etag_or_star() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(if_match(&headers).unwrap(), None);
+        headers.insert(header::IF_MATCH, "\"3\"".parse().unwrap());
+        assert_eq!(if_match(&headers).unwrap(), Some(Version::new(3)));
+        headers.insert(header::IF_MATCH, "*".parse().unwrap());
+        assert_eq!(if_match(&headers).unwrap(), None);
+        for bad in ["3", "W/\"3\"", "\"three\""] {
+            headers.insert(header::IF_MATCH, bad.parse().unwrap());
+            assert_eq!(
+                fields(if_match(&headers).unwrap_err()),
+                ["If-Match"],
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_media_types_are_recognised() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json("application/x-www-form-urlencoded"));
+    }
+}

@@ -1,0 +1,335 @@
+//! One function per operation, from a `lambda_http::Request` to a `Response`.
+//!
+//! Each binary serves its operation with [`lambda_http::run`] and one of
+//! [`create_task`], [`get_tasks`], [`update_task`] or [`delete_task`]. The handlers
+//! never fail: every error becomes a problem response in [`App::respond`].
+
+pub mod error;
+pub mod input;
+pub mod page_token;
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::domain::{OwnerId, Task, TaskId, Timestamp};
+use crate::store::{ListQuery, TaskStore};
+pub use error::{ApiError, FieldError};
+use page_token::PageTokenSigner;
+
+/// What every handler needs, built once per process in `main`.
+pub struct App<S> {
+    store: S,
+    config: Config,
+    page_tokens: PageTokenSigner,
+}
+
+impl<S: TaskStore> App<S> {
+    pub fn new(store: S, config: Config) -> Self {
+        if let Some(caller) = &config.local_caller {
+            tracing::warn!(
+                caller = caller.as_str(),
+                "TASKS_LOCAL_CALLER_ID is set: requests without Cognito claims act as this caller (local development only)"
+            );
+        }
+        let page_tokens = PageTokenSigner::new(&config.page_token_secret);
+        Self {
+            store,
+            config,
+            page_tokens,
+        }
+    }
+
+    fn caller(&self, request: &Request) -> Result<OwnerId, ApiError> {
+        input::caller(request, self.config.local_caller.as_ref())
+    }
+
+    /// Turns an outcome into the response: problems rendered and logged, and the
+    /// headers every response carries.
+    fn respond(
+        &self,
+        request: &Request,
+        outcome: Result<Response<Body>, ApiError>,
+    ) -> Response<Body> {
+        let mut response = outcome.unwrap_or_else(|error| {
+            let request_id = request_id(request);
+            error.log(&request_id);
+            error.to_response(&self.config.problem_type_base, &request_id)
+        });
+        let headers = response.headers_mut();
+        if let Ok(origin) = HeaderValue::from_str(&self.config.cors_allow_origin) {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        }
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("ETag, Location"),
+        );
+        // Responses hold one caller's private data.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// The Lambda request id, which is also on every log line of the invocation; API
+/// Gateway's own request id when the function runs without a Lambda context (tests).
+fn request_id(request: &Request) -> String {
+    if let Some(context) = request.lambda_context_ref() {
+        return context.request_id.clone();
+    }
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) => context.request_id.clone(),
+        Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
+        _ => None,
+    }
+    .unwrap_or_else(|| "unknown".into())
+}
+
+const COLLECTION_METHODS: &str = "GET, POST";
+const ITEM_METHODS: &str = "GET, PUT, PATCH, DELETE";
+
+/// Checks that this function serves the request's method on its path. Returns the raw
+/// `{taskId}` for `/tasks/{taskId}`, `None` for `/tasks`.
+fn route(
+    request: &Request,
+    on_collection: &[Method],
+    on_item: &[Method],
+) -> Result<Option<String>, ApiError> {
+    let task_id = input::raw_task_id(request);
+    let (served, allow) = match task_id {
+        None => (on_collection, COLLECTION_METHODS),
+        Some(_) => (on_item, ITEM_METHODS),
+    };
+    if served.contains(request.method()) {
+        Ok(task_id)
+    } else {
+        Err(ApiError::MethodNotAllowed { allow })
+    }
+}
+
+/// A task as the API shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskView<'a> {
+    task_id: String,
+    title: &'a str,
+    description: &'a str,
+    status: &'static str,
+    priority: &'static str,
+    due_date: Option<String>,
+    tags: Vec<&'a str>,
+    created_at: String,
+    updated_at: String,
+    completed_at: Option<String>,
+    version: u64,
+}
+
+impl<'a> From<&'a Task> for TaskView<'a> {
+    fn from(task: &'a Task) -> Self {
+        Self {
+            task_id: task.id.to_string(),
+            title: task.title.as_str(),
+            description: task.description.as_str(),
+            status: task.status.as_str(),
+            priority: task.priority.as_str(),
+            due_date: task.due_date.map(Timestamp::to_rfc3339),
+            tags: task.tags.iter().map(|t| t.as_str()).collect(),
+            created_at: task.created_at.to_rfc3339(),
+            updated_at: task.updated_at.to_rfc3339(),
+            completed_at: task.completed_at.map(Timestamp::to_rfc3339),
+            version: task.version.get(),
+        }
+    }
+}
+
+fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
+    // Serializing these plain structs cannot fail.
+    let body = serde_json::to_string(body).unwrap_or_default();
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// A response about one task, with its version as the `ETag`.
+fn task_response(status: StatusCode, task: &Task, body: &impl Serialize) -> Response<Body> {
+    let mut response = json(status, body);
+    if let Ok(etag) = HeaderValue::from_str(&task.version.etag()) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// `POST /tasks`
+pub async fn create_task<S: TaskStore>(
+    app: &App<S>,
+    request: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let outcome = async {
+        route(&request, &[Method::POST], &[])?;
+        let caller = app.caller(&request)?;
+        let new = input::new_task(&input::json_object(&request)?)?;
+        let task = Task::create(TaskId::new_random(), caller, new, Timestamp::now());
+        app.store.create(&task).await?;
+
+        #[derive(Serialize)]
+        struct Created<'a> {
+            message: &'static str,
+            task: TaskView<'a>,
+        }
+        let body = Created {
+            message: "Task created successfully",
+            task: (&task).into(),
+        };
+        let mut response = task_response(StatusCode::CREATED, &task, &body);
+        if let Ok(location) = HeaderValue::from_str(&format!("/tasks/{}", task.id)) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        Ok(response)
+    };
+    Ok(app.respond(&request, outcome.await))
+}
+
+/// `GET /tasks` and `GET /tasks/{taskId}`
+pub async fn get_tasks<S: TaskStore>(
+    app: &App<S>,
+    request: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let outcome = async {
+        let task_id = route(&request, &[Method::GET], &[Method::GET])?;
+        let caller = app.caller(&request)?;
+        match task_id {
+            Some(raw) => get_task(app, &caller, &raw).await,
+            None => list_tasks(app, &caller, &request).await,
+        }
+    };
+    Ok(app.respond(&request, outcome.await))
+}
+
+async fn get_task<S: TaskStore>(
+    app: &App<S>,
+    caller: &OwnerId,
+    raw_id: &str,
+) -> Result<Response<Body>, ApiError> {
+    let id = input::task_id(raw_id)?;
+    let task = app.store.get(caller, id).await?.ok_or(ApiError::NotFound)?;
+
+    #[derive(Serialize)]
+    struct Found<'a> {
+        task: TaskView<'a>,
+    }
+    Ok(task_response(
+        StatusCode::OK,
+        &task,
+        &Found {
+            task: (&task).into(),
+        },
+    ))
+}
+
+async fn list_tasks<S: TaskStore>(
+    app: &App<S>,
+    caller: &OwnerId,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let params = input::list_params(request)?;
+    let after = match &params.next_token {
+        None => None,
+        Some(token) => Some(
+            app.page_tokens
+                .verify(caller, params.status, token)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "nextToken",
+                        "is not a token from a previous page of this listing",
+                    )
+                })?,
+        ),
+    };
+    let query = ListQuery {
+        status: params.status,
+        limit: params.limit,
+        after,
+    };
+    let page = app.store.list(caller, &query).await?;
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Listed<'a> {
+        tasks: Vec<TaskView<'a>>,
+        count: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next_token: Option<String>,
+    }
+    let body = Listed {
+        tasks: page.tasks.iter().map(TaskView::from).collect(),
+        count: page.tasks.len(),
+        next_token: page
+            .next
+            .map(|cursor| app.page_tokens.sign(caller, params.status, &cursor)),
+    };
+    Ok(json(StatusCode::OK, &body))
+}
+
+/// `PUT /tasks/{taskId}` and `PATCH /tasks/{taskId}`: both a partial update.
+pub async fn update_task<S: TaskStore>(
+    app: &App<S>,
+    request: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let outcome = async {
+        let raw_id = route(&request, &[], &[Method::PUT, Method::PATCH])?.unwrap_or_default();
+        let caller = app.caller(&request)?;
+        let id = input::task_id(&raw_id)?;
+        let expected = input::if_match(request.headers())?;
+        let changes = input::update(&input::json_object(&request)?)?;
+        let task = app
+            .store
+            .update(&caller, id, &changes, expected, Timestamp::now())
+            .await?;
+
+        #[derive(Serialize)]
+        struct Updated<'a> {
+            message: &'static str,
+            task: TaskView<'a>,
+        }
+        let body = Updated {
+            message: "Task updated successfully",
+            task: (&task).into(),
+        };
+        Ok(task_response(StatusCode::OK, &task, &body))
+    };
+    Ok(app.respond(&request, outcome.await))
+}
+
+/// `DELETE /tasks/{taskId}`
+pub async fn delete_task<S: TaskStore>(
+    app: &App<S>,
+    request: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let outcome = async {
+        let raw_id = route(&request, &[], &[Method::DELETE])?.unwrap_or_default();
+        let caller = app.caller(&request)?;
+        let id = input::task_id(&raw_id)?;
+        let expected = input::if_match(request.headers())?;
+        app.store.delete(&caller, id, expected).await?;
+
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Deleted {
+            message: &'static str,
+            task_id: String,
+        }
+        Ok(json(
+            StatusCode::OK,
+            &Deleted {
+                message: "Task deleted successfully",
+                task_id: id.to_string(),
+            },
+        ))
+    };
+    Ok(app.respond(&request, outcome.await))
+}

@@ -1,0 +1,439 @@
+//! The task and its fields as validated types. Pure and synchronous: nothing here
+//! knows about HTTP or DynamoDB, so every rule of the contract is unit-tested here.
+
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use uuid::Uuid;
+
+/// Why a field value was refused, in words a client can act on.
+pub type Rejection = &'static str;
+
+/// The server-assigned id of a task: a UUID, always rendered lowercase and hyphenated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TaskId(Uuid);
+
+impl TaskId {
+    pub fn new_random() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    /// Accepts any UUID spelling (upper or lower case), so a client that
+    /// upper-cases an id still finds its task; the canonical form is lowercase.
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        Uuid::try_parse(raw)
+            .map(Self)
+            .map_err(|_| "must be a UUID such as 2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b")
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// The authenticated caller that owns a task (the Cognito `sub`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OwnerId(String);
+
+impl OwnerId {
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        if raw.is_empty() || raw.len() > Self::MAX_LEN || raw.chars().any(char::is_control) {
+            return Err("must be 1 to 128 printable characters");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A title: trimmed, 1 to 200 characters, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        let trimmed = raw.trim();
+        let chars = trimmed.chars().count();
+        if chars == 0 || chars > Self::MAX_CHARS {
+            return Err("must be 1 to 200 characters");
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err("must not contain control characters");
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A free-text description of at most 2000 characters; line breaks are allowed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    pub const MAX_CHARS: usize = 2000;
+
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err("must be at most 2000 characters");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Defines a closed set of wire names, so a misspelt value cannot exist past parsing.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident, $rejection:literal, { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn parse(raw: &str) -> Result<Self, Rejection> {
+                match raw {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err($rejection),
+                }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// Where a task is in its life.
+    Status, "must be one of pending, in_progress, completed", {
+        #[default] Pending => "pending",
+        InProgress => "in_progress",
+        Completed => "completed",
+    }
+);
+
+wire_enum!(
+    /// How urgent a task is.
+    Priority, "must be one of low, medium, high", {
+        Low => "low",
+        #[default] Medium => "medium",
+        High => "high",
+    }
+);
+
+/// A point in time as the API shows it: UTC, millisecond precision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    /// Now, truncated to milliseconds so that what is stored is exactly what is shown.
+    pub fn now() -> Self {
+        Self::from_datetime(Utc::now())
+    }
+
+    fn from_datetime(at: DateTime<Utc>) -> Self {
+        let millis = at.timestamp_millis();
+        Self(Utc.timestamp_millis_opt(millis).single().unwrap_or(at))
+    }
+
+    /// RFC 3339 with an explicit offset (`Z` or `+02:00`); converted to UTC.
+    /// A date without a time, or a time without an offset, is ambiguous and refused.
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        DateTime::parse_from_rfc3339(raw)
+            .map(|at| Self::from_datetime(at.with_timezone(&Utc)))
+            .map_err(|_| "must be an RFC 3339 date-time with an offset, e.g. 2025-10-01T17:00:00Z")
+    }
+
+    pub fn to_rfc3339(self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+/// A label: 1 to 32 characters of `a-z 0-9 - _`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Tag(String);
+
+impl Tag {
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        let valid_chars = raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if raw.is_empty() || raw.len() > 32 || !valid_chars {
+            return Err("must be 1 to 32 characters of a-z, 0-9, - and _");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// At most ten distinct tags, in the order the client gave them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tags(Vec<Tag>);
+
+impl Tags {
+    pub const MAX: usize = 10;
+
+    pub fn new(tags: Vec<Tag>) -> Result<Self, Rejection> {
+        if tags.len() > Self::MAX {
+            return Err("must hold at most 10 tags");
+        }
+        for (i, tag) in tags.iter().enumerate() {
+            if tags[..i].contains(tag) {
+                return Err("must not repeat a tag");
+            }
+        }
+        Ok(Self(tags))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Tag> {
+        self.0.iter()
+    }
+}
+
+/// Optimistic-concurrency counter: 1 on create, +1 on every change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(u64);
+
+impl Version {
+    pub const FIRST: Version = Version(1);
+
+    pub fn new(value: u64) -> Self {
+        Self(value)
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The entity tag that carries this version: `"<version>"`.
+    pub fn etag(self) -> String {
+        format!("\"{}\"", self.0)
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A stored task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Task {
+    pub id: TaskId,
+    pub owner: OwnerId,
+    pub title: Title,
+    pub description: Description,
+    pub status: Status,
+    pub priority: Priority,
+    pub due_date: Option<Timestamp>,
+    pub tags: Tags,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub completed_at: Option<Timestamp>,
+    pub version: Version,
+}
+
+/// What a client may give when creating a task, already validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTask {
+    pub title: Title,
+    pub description: Description,
+    pub status: Status,
+    pub priority: Priority,
+    pub due_date: Option<Timestamp>,
+    pub tags: Tags,
+}
+
+impl NewTask {
+    pub fn new(title: Title) -> Self {
+        Self {
+            title,
+            description: Description::default(),
+            status: Status::default(),
+            priority: Priority::default(),
+            due_date: None,
+            tags: Tags::default(),
+        }
+    }
+}
+
+impl Task {
+    /// A task as first stored: version 1, `completedAt` set if it is born completed.
+    pub fn create(id: TaskId, owner: OwnerId, new: NewTask, now: Timestamp) -> Self {
+        Self {
+            id,
+            owner,
+            completed_at: (new.status == Status::Completed).then_some(now),
+            title: new.title,
+            description: new.description,
+            status: new.status,
+            priority: new.priority,
+            due_date: new.due_date,
+            tags: new.tags,
+            created_at: now,
+            updated_at: now,
+            version: Version::FIRST,
+        }
+    }
+}
+
+/// A partial update: `None` leaves a field as it is. `due_date: Some(None)` clears it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskChanges {
+    pub title: Option<Title>,
+    pub description: Option<Description>,
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub due_date: Option<Option<Timestamp>>,
+    pub tags: Option<Tags>,
+}
+
+impl TaskChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_is_trimmed_and_counted_in_unicode_scalar_values() {
+        assert_eq!(Title::parse("  Buy milk \n").unwrap().as_str(), "Buy milk");
+        assert!(Title::parse(&"é".repeat(200)).is_ok());
+        assert!(Title::parse(&"é".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn title_that_is_blank_or_holds_control_characters_is_refused() {
+        assert_eq!(
+            Title::parse("   ").unwrap_err(),
+            "must be 1 to 200 characters"
+        );
+        assert_eq!(Title::parse("").unwrap_err(), "must be 1 to 200 characters");
+        assert_eq!(
+            Title::parse("a\u{7}b").unwrap_err(),
+            "must not contain control characters"
+        );
+        assert!(Title::parse("line\nbreak").is_err());
+    }
+
+    #[test]
+    fn description_allows_2000_characters_and_line_breaks() {
+        assert!(Description::parse(&"x".repeat(2000)).is_ok());
+        assert!(Description::parse(&"x".repeat(2001)).is_err());
+        assert!(Description::parse("first line\nsecond line").is_ok());
+    }
+
+    #[test]
+    fn status_and_priority_accept_only_their_wire_names() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Ok(*status));
+        }
+        for priority in Priority::ALL {
+            assert_eq!(Priority::parse(priority.as_str()), Ok(*priority));
+        }
+        assert!(Status::parse("Completed").is_err());
+        assert!(Status::parse("done").is_err());
+        assert!(Priority::parse("urgent").is_err());
+        assert_eq!(Status::default(), Status::Pending);
+        assert_eq!(Priority::default(), Priority::Medium);
+    }
+
+    #[test]
+    fn due_date_with_an_offset_is_normalised_to_utc_milliseconds() {
+        let due = Timestamp::parse("2025-10-01T19:30:00.123456+02:00").unwrap();
+        assert_eq!(due.to_rfc3339(), "2025-10-01T17:30:00.123Z");
+    }
+
+    #[test]
+    fn due_date_without_an_offset_or_time_is_refused() {
+        assert!(Timestamp::parse("2025-10-01T17:30:00").is_err());
+        assert!(Timestamp::parse("2025-10-01").is_err());
+        assert!(Timestamp::parse("tomorrow").is_err());
+    }
+
+    #[test]
+    fn now_has_millisecond_precision() {
+        let now = Timestamp::now().to_rfc3339();
+        assert_eq!(now.len(), "2025-09-29T10:00:00.000Z".len(), "{now}");
+        assert!(now.ends_with('Z'));
+    }
+
+    #[test]
+    fn tags_must_be_short_lowercase_and_distinct() {
+        assert!(Tag::parse("work-2_a").is_ok());
+        assert!(Tag::parse("Work").is_err());
+        assert!(Tag::parse("with space").is_err());
+        assert!(Tag::parse("").is_err());
+        assert!(Tag::parse(&"a".repeat(33)).is_err());
+        let tag = |s: &str| Tag::parse(s).unwrap();
+        assert_eq!(
+            Tags::new(vec![tag("a"), tag("a")]).unwrap_err(),
+            "must not repeat a tag"
+        );
+        let eleven = (0..11).map(|i| tag(&format!("t{i}"))).collect();
+        assert!(Tags::new(eleven).is_err());
+    }
+
+    #[test]
+    fn task_id_is_canonical_lowercase() {
+        let id = TaskId::parse("2F1C3A52-8D0E-4F7A-9B1E-0C2D3E4F5A6B").unwrap();
+        assert_eq!(id.to_string(), "2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b");
+        assert!(TaskId::parse("not-a-uuid").is_err());
+        assert!(TaskId::parse("").is_err());
+    }
+
+    #[test]
+    fn new_task_starts_at_version_one_and_completed_only_when_born_completed() {
+        let now = Timestamp::parse("2025-09-29T10:00:00Z").unwrap();
+        let owner = OwnerId::parse("user-1").unwrap();
+        let mut new = NewTask::new(Title::parse("Write report").unwrap());
+        let pending = Task::create(TaskId::new_random(), owner.clone(), new.clone(), now);
+        assert_eq!(pending.version, Version::FIRST);
+        assert_eq!(pending.completed_at, None);
+        assert_eq!((pending.created_at, pending.updated_at), (now, now));
+
+        new.status = Status::Completed;
+        let done = Task::create(TaskId::new_random(), owner, new, now);
+        assert_eq!(done.completed_at, Some(now));
+    }
+
+    #[test]
+    fn version_is_sent_as_a_quoted_entity_tag() {
+        assert_eq!(Version::new(7).etag(), "\"7\"");
+    }
+}

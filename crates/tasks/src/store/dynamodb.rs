@@ -1,0 +1,513 @@
+//! The DynamoDB implementation of [`TaskStore`].
+//!
+//! Table layout (defined once, in `template.yaml`):
+//! - partition key `taskId`;
+//! - `byOwner` index: `ownerId` + `sortKey`, for listing an owner's tasks;
+//! - `byOwnerStatus` index: `ownerStatus` (`<owner>#<status>`) + `sortKey`, for the status filter;
+//! - `sortKey` is `<createdAt>#<taskId>`: fixed-width UTC timestamps sort as strings, so a
+//!   descending query is newest first, ties broken by `taskId`.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::{ListQuery, PageCursor, StoreError, TaskPage, TaskStore};
+use crate::domain::{
+    Description, OwnerId, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId, Timestamp, Title,
+    Version,
+};
+
+pub const OWNER_INDEX: &str = "byOwner";
+pub const OWNER_STATUS_INDEX: &str = "byOwnerStatus";
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Builds the SDK client from the environment (region, credentials, and
+/// `AWS_ENDPOINT_URL_DYNAMODB` for a local server). Call once per process.
+pub async fn dynamodb_client() -> Client {
+    let sdk_config = aws_config::load_from_env().await;
+    Client::new(&sdk_config)
+}
+
+#[derive(Clone, Debug)]
+pub struct DynamoTaskStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoTaskStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn sort_key(created_at: Timestamp, id: TaskId) -> String {
+    format!("{created_at}#{id}")
+}
+
+fn owner_status(owner: &OwnerId, status: Status) -> String {
+    format!("{}#{}", owner.as_str(), status)
+}
+
+fn tags_value(tags: &Tags) -> AttributeValue {
+    AttributeValue::L(tags.iter().map(|t| s(t.as_str())).collect())
+}
+
+fn to_item(task: &Task) -> Item {
+    let mut item = Item::from([
+        ("taskId".into(), s(task.id.to_string())),
+        ("ownerId".into(), s(task.owner.as_str())),
+        ("title".into(), s(task.title.as_str())),
+        ("description".into(), s(task.description.as_str())),
+        ("status".into(), s(task.status.as_str())),
+        ("priority".into(), s(task.priority.as_str())),
+        ("tags".into(), tags_value(&task.tags)),
+        ("createdAt".into(), s(task.created_at.to_rfc3339())),
+        ("updatedAt".into(), s(task.updated_at.to_rfc3339())),
+        (
+            "version".into(),
+            AttributeValue::N(task.version.to_string()),
+        ),
+        ("sortKey".into(), s(sort_key(task.created_at, task.id))),
+        (
+            "ownerStatus".into(),
+            s(owner_status(&task.owner, task.status)),
+        ),
+    ]);
+    if let Some(due) = task.due_date {
+        item.insert("dueDate".into(), s(due.to_rfc3339()));
+    }
+    if let Some(done) = task.completed_at {
+        item.insert("completedAt".into(), s(done.to_rfc3339()));
+    }
+    item
+}
+
+/// Reads an item back through the same validated types a client's input goes through,
+/// so a task that leaves the store always satisfies the contract.
+fn from_item(item: &Item) -> Result<Task, StoreError> {
+    let task_id = item
+        .get("taskId")
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default();
+    let corrupt = |reason: String| StoreError::CorruptItem {
+        task_id: task_id.clone(),
+        reason,
+    };
+    let text = |name: &str| -> Result<&str, StoreError> {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+            .ok_or_else(|| corrupt(format!("{name} is missing or not a string")))
+    };
+    let field = |name: &str, reason: &str| corrupt(format!("{name} {reason}"));
+    let optional_time = |name: &str| -> Result<Option<Timestamp>, StoreError> {
+        match item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(_) => Timestamp::parse(text(name)?)
+                .map(Some)
+                .map_err(|e| field(name, e)),
+        }
+    };
+    let tags = match item.get("tags") {
+        None => Tags::default(),
+        Some(AttributeValue::L(values)) => {
+            let tags = values
+                .iter()
+                .map(|v| {
+                    v.as_s()
+                        .map_err(|_| "is not a string")
+                        .and_then(|t| Tag::parse(t))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| field("tags", e))?;
+            Tags::new(tags).map_err(|e| field("tags", e))?
+        }
+        Some(_) => return Err(field("tags", "is not a list")),
+    };
+    let version = item
+        .get("version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or_else(|| field("version", "is missing or not a whole number"))?;
+
+    Ok(Task {
+        id: TaskId::parse(text("taskId")?).map_err(|e| field("taskId", e))?,
+        owner: OwnerId::parse(text("ownerId")?).map_err(|e| field("ownerId", e))?,
+        title: Title::parse(text("title")?).map_err(|e| field("title", e))?,
+        description: Description::parse(text("description")?)
+            .map_err(|e| field("description", e))?,
+        status: Status::parse(text("status")?).map_err(|e| field("status", e))?,
+        priority: Priority::parse(text("priority")?).map_err(|e| field("priority", e))?,
+        due_date: optional_time("dueDate")?,
+        tags,
+        created_at: Timestamp::parse(text("createdAt")?).map_err(|e| field("createdAt", e))?,
+        updated_at: Timestamp::parse(text("updatedAt")?).map_err(|e| field("updatedAt", e))?,
+        completed_at: optional_time("completedAt")?,
+        version: Version::new(version),
+    })
+}
+
+/// Sorts SDK failures into "try again later" and "something is wrong".
+fn classify<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let transient = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(_) => matches!(
+            error.code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+            )
+        ),
+        _ => false,
+    };
+    if transient {
+        StoreError::Unavailable(Box::new(error))
+    } else {
+        StoreError::Failed(Box::new(error))
+    }
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    matches!(error, SdkError::ServiceError(_))
+        && error.code() == Some("ConditionalCheckFailedException")
+}
+
+/// Collects the clauses of an UpdateItem expression. Every attribute goes through a
+/// `#name` placeholder, so no field can collide with DynamoDB's reserved words.
+#[derive(Default)]
+struct UpdateExpression {
+    sets: Vec<String>,
+    removes: Vec<String>,
+    names: HashMap<String, String>,
+    values: Item,
+}
+
+impl UpdateExpression {
+    fn set(&mut self, attribute: &str, placeholder: &str, value: AttributeValue) {
+        self.set_raw(
+            &format!("#{attribute} = {placeholder}"),
+            &[attribute],
+            placeholder,
+            value,
+        );
+    }
+
+    fn set_raw(
+        &mut self,
+        clause: &str,
+        attributes: &[&str],
+        placeholder: &str,
+        value: AttributeValue,
+    ) {
+        self.sets.push(clause.to_owned());
+        for attribute in attributes {
+            self.names
+                .insert(format!("#{attribute}"), (*attribute).to_owned());
+        }
+        self.values.insert(placeholder.to_owned(), value);
+    }
+
+    fn remove(&mut self, attribute: &str) {
+        self.removes.push(format!("#{attribute}"));
+        self.names
+            .insert(format!("#{attribute}"), attribute.to_owned());
+    }
+
+    fn build(self) -> (String, HashMap<String, String>, Item) {
+        let mut expression = format!("SET {}", self.sets.join(", "));
+        if !self.removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", self.removes.join(", ")));
+        }
+        (expression, self.names, self.values)
+    }
+}
+
+impl DynamoTaskStore {
+    /// After a conditional write failed: was the task missing (or someone else's), or at
+    /// another version? Only used to choose between 404 and 412; the write itself was
+    /// already refused by DynamoDB.
+    async fn explain_condition_failure(
+        &self,
+        owner: &OwnerId,
+        id: TaskId,
+        expected: Option<Version>,
+    ) -> StoreError {
+        match (expected, self.get(owner, id).await) {
+            (Some(_), Ok(Some(current))) => StoreError::VersionMismatch {
+                current: current.version,
+            },
+            (_, Ok(_)) => StoreError::NotFound,
+            (_, Err(error)) => error,
+        }
+    }
+}
+
+impl TaskStore for DynamoTaskStore {
+    async fn create(&self, task: &Task) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(task)))
+            .condition_expression("attribute_not_exists(#taskId)")
+            .expression_attribute_names("#taskId", "taskId")
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn get(&self, owner: &OwnerId, id: TaskId) -> Result<Option<Task>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("taskId", s(id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        match output.item() {
+            None => Ok(None),
+            Some(item) => {
+                let task = from_item(item)?;
+                Ok((task.owner == *owner).then_some(task))
+            }
+        }
+    }
+
+    async fn list(&self, owner: &OwnerId, query: &ListQuery) -> Result<TaskPage, StoreError> {
+        // The partition of the index is always derived from the authenticated owner here,
+        // never from the cursor, so a cursor can only move within the owner's own tasks.
+        let (index, partition_name, partition) = match query.status {
+            None => (OWNER_INDEX, "ownerId", owner.as_str().to_owned()),
+            Some(status) => (
+                OWNER_STATUS_INDEX,
+                "ownerStatus",
+                owner_status(owner, status),
+            ),
+        };
+        let start_key = query.after.as_ref().map(|cursor| {
+            Item::from([
+                ("taskId".into(), s(cursor.task_id.to_string())),
+                (partition_name.into(), s(partition.clone())),
+                (
+                    "sortKey".into(),
+                    s(sort_key(cursor.created_at, cursor.task_id)),
+                ),
+            ])
+        });
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#partition = :partition")
+            .expression_attribute_names("#partition", partition_name)
+            .expression_attribute_values(":partition", s(partition))
+            .scan_index_forward(false)
+            .limit(i32::from(query.limit))
+            .set_exclusive_start_key(start_key)
+            .send()
+            .await
+            .map_err(classify)?;
+
+        let tasks = output
+            .items()
+            .iter()
+            .map(from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match (output.last_evaluated_key(), tasks.last()) {
+            (Some(_), Some(last)) => Some(PageCursor {
+                created_at: last.created_at,
+                task_id: last.id,
+            }),
+            _ => None,
+        };
+        Ok(TaskPage { tasks, next })
+    }
+
+    async fn update(
+        &self,
+        owner: &OwnerId,
+        id: TaskId,
+        changes: &TaskChanges,
+        expected: Option<Version>,
+        now: Timestamp,
+    ) -> Result<Task, StoreError> {
+        // One UpdateItem: the new values are computed by DynamoDB from the stored item, so
+        // two concurrent updates are both applied, never one lost half-way.
+        let mut update = UpdateExpression::default();
+        update.set("updatedAt", ":now", s(now.to_rfc3339()));
+        update.set_raw(
+            "#version = #version + :one",
+            &["version"],
+            ":one",
+            AttributeValue::N("1".into()),
+        );
+        if let Some(title) = &changes.title {
+            update.set("title", ":title", s(title.as_str()));
+        }
+        if let Some(description) = &changes.description {
+            update.set("description", ":description", s(description.as_str()));
+        }
+        if let Some(priority) = changes.priority {
+            update.set("priority", ":priority", s(priority.as_str()));
+        }
+        if let Some(tags) = &changes.tags {
+            update.set("tags", ":tags", tags_value(tags));
+        }
+        match changes.due_date {
+            Some(Some(due)) => update.set("dueDate", ":dueDate", s(due.to_rfc3339())),
+            Some(None) => update.remove("dueDate"),
+            None => {}
+        }
+        if let Some(status) = changes.status {
+            update.set("status", ":status", s(status.as_str()));
+            update.set(
+                "ownerStatus",
+                ":ownerStatus",
+                s(owner_status(owner, status)),
+            );
+            if status == Status::Completed {
+                // Keeps the first completion time if it was already completed.
+                update.set_raw(
+                    "#completedAt = if_not_exists(#completedAt, :now)",
+                    &["completedAt"],
+                    ":now",
+                    s(now.to_rfc3339()),
+                );
+            } else {
+                update.remove("completedAt");
+            }
+        }
+        let (expression, mut names, mut values) = update.build();
+        let mut condition = String::from("#ownerId = :owner");
+        names.insert("#ownerId".into(), "ownerId".into());
+        values.insert(":owner".into(), s(owner.as_str()));
+        if let Some(version) = expected {
+            condition.push_str(" AND #version = :expected");
+            names.insert("#version".into(), "version".into());
+            values.insert(":expected".into(), AttributeValue::N(version.to_string()));
+        }
+
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("taskId", s(id.to_string()))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew);
+        match request.send().await {
+            Ok(output) => {
+                let item = output.attributes().ok_or_else(|| StoreError::CorruptItem {
+                    task_id: id.to_string(),
+                    reason: "UpdateItem returned no attributes".into(),
+                })?;
+                from_item(item)
+            }
+            Err(error) if is_condition_failure(&error) => {
+                Err(self.explain_condition_failure(owner, id, expected).await)
+            }
+            Err(error) => Err(classify(error)),
+        }
+    }
+
+    async fn delete(
+        &self,
+        owner: &OwnerId,
+        id: TaskId,
+        expected: Option<Version>,
+    ) -> Result<(), StoreError> {
+        let mut request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("taskId", s(id.to_string()))
+            .condition_expression(match expected {
+                None => "#ownerId = :owner",
+                Some(_) => "#ownerId = :owner AND #version = :expected",
+            })
+            .expression_attribute_names("#ownerId", "ownerId")
+            .expression_attribute_values(":owner", s(owner.as_str()));
+        if let Some(version) = expected {
+            request = request
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", AttributeValue::N(version.to_string()));
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(error) if is_condition_failure(&error) => {
+                Err(self.explain_condition_failure(owner, id, expected).await)
+            }
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::NewTask;
+
+    fn sample_task() -> Task {
+        let mut new = NewTask::new(Title::parse("Write report").unwrap());
+        new.status = Status::Completed;
+        new.due_date = Some(Timestamp::parse("2025-10-01T17:00:00Z").unwrap());
+        new.tags = Tags::new(vec![Tag::parse("work").unwrap(), Tag::parse("q4").unwrap()]).unwrap();
+        Task::create(
+            TaskId::parse("2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b").unwrap(),
+            OwnerId::parse("user-1").unwrap(),
+            new,
+            Timestamp::parse("2025-09-29T10:00:00Z").unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_task_survives_the_round_trip_through_an_item() {
+        let task = sample_task();
+        assert_eq!(from_item(&to_item(&task)).unwrap(), task);
+    }
+
+    #[test]
+    fn item_carries_the_index_keys_newest_first_sortable() {
+        let item = to_item(&sample_task());
+        assert_eq!(
+            item["sortKey"].as_s().unwrap(),
+            "2025-09-29T10:00:00.000Z#2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b"
+        );
+        assert_eq!(item["ownerStatus"].as_s().unwrap(), "user-1#completed");
+        assert_eq!(item["dueDate"].as_s().unwrap(), "2025-10-01T17:00:00.000Z");
+    }
+
+    #[test]
+    fn an_item_that_breaks_the_rules_is_reported_as_corrupt() {
+        let mut item = to_item(&sample_task());
+        item.insert("status".into(), s("done"));
+        let error = from_item(&item).unwrap_err();
+        assert!(matches!(error, StoreError::CorruptItem { .. }), "{error:?}");
+        assert!(error.to_string().contains("status"));
+    }
+}

@@ -1,0 +1,92 @@
+//! What the handlers need from storage, and nothing HTTP.
+//!
+//! Every operation is scoped to an owner: a task of another owner behaves exactly as a
+//! missing one, so callers cannot learn that it exists.
+
+mod dynamodb;
+
+use std::future::Future;
+
+pub use dynamodb::{DynamoTaskStore, dynamodb_client};
+
+use crate::domain::{OwnerId, Status, Task, TaskChanges, TaskId, Timestamp, Version};
+
+/// Boxed error source kept for the log; never shown to clients.
+pub type ErrorSource = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no such task for this owner")]
+    NotFound,
+    #[error("the task is at version {current}")]
+    VersionMismatch { current: Version },
+    /// Throttling, a 5xx, a timeout or a refused connection: worth retrying later.
+    #[error("DynamoDB is unavailable")]
+    Unavailable(#[source] ErrorSource),
+    /// Anything else the SDK reports (bad configuration, missing table, ...).
+    #[error("DynamoDB request failed")]
+    Failed(#[source] ErrorSource),
+    /// An item that does not map back to a task (written by something else).
+    #[error("stored item {task_id} is malformed: {reason}")]
+    CorruptItem { task_id: String, reason: String },
+}
+
+/// Where a listing resumes: just after this task in newest-first order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageCursor {
+    pub created_at: Timestamp,
+    pub task_id: TaskId,
+}
+
+/// One page of an owner's tasks, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListQuery {
+    pub status: Option<Status>,
+    pub limit: u16,
+    pub after: Option<PageCursor>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskPage {
+    pub tasks: Vec<Task>,
+    /// Present when there may be more tasks after this page.
+    pub next: Option<PageCursor>,
+}
+
+pub trait TaskStore: Send + Sync {
+    /// Stores a new task; never overwrites an existing one.
+    fn create(&self, task: &Task) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The owner's task with this id, read strongly consistently.
+    fn get(
+        &self,
+        owner: &OwnerId,
+        id: TaskId,
+    ) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
+
+    /// The owner's tasks, newest first, from an index: cost independent of other owners.
+    fn list(
+        &self,
+        owner: &OwnerId,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<TaskPage, StoreError>> + Send;
+
+    /// Applies `changes` atomically in one conditional write and returns the task after it.
+    /// With `expected`, applies only if the task is still at that version.
+    fn update(
+        &self,
+        owner: &OwnerId,
+        id: TaskId,
+        changes: &TaskChanges,
+        expected: Option<Version>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Task, StoreError>> + Send;
+
+    /// Deletes the owner's task, only at `expected` version if given.
+    fn delete(
+        &self,
+        owner: &OwnerId,
+        id: TaskId,
+        expected: Option<Version>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
