@@ -156,12 +156,7 @@ pub fn task_changes(body: &Map<String, Value>) -> Result<TaskChanges, ApiError> 
                     .and_then(Priority::parse)
                     .map(|v| changes.priority = Some(v)),
             ),
-            "dueDate" => check(match value {
-                Value::Null => Ok(changes.due_date = Some(None)),
-                value => string(value)
-                    .and_then(Timestamp::parse)
-                    .map(|v| changes.due_date = Some(Some(v))),
-            }),
+            "dueDate" => check(due_date(value).map(|due| changes.due_date = Some(due))),
             "tags" => match tags(value) {
                 Ok(tags) => changes.tags = Some(tags),
                 Err(tag_errors) => errors.extend(tag_errors),
@@ -213,6 +208,14 @@ pub fn update(body: &Map<String, Value>) -> Result<TaskChanges, ApiError> {
         )));
     }
     Ok(changes)
+}
+
+/// `null` clears the due date; a string sets it.
+fn due_date(value: &Value) -> Result<Option<Timestamp>, Rejection> {
+    match value {
+        Value::Null => Ok(None),
+        value => string(value).and_then(Timestamp::parse).map(Some),
+    }
 }
 
 fn string(value: &Value) -> Result<&str, Rejection> {

@@ -1,0 +1,11 @@
+//! Integration tests: the real handlers, driven by the API Gateway events in `events/`,
+//! against the real local DynamoDB-compatible server that `make test` starts.
+//!
+//! Every test acts as a fresh random caller, so tests share one table without seeing
+//! each other's tasks.
+
+mod errors;
+mod events;
+mod helpers;
+mod listing;
+mod tasks;

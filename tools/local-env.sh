@@ -1,0 +1,9 @@
+# Environment shared by `make dev` and `make test`: dummy credentials for the local
+# DynamoDB, and the functions' configuration. Sourced, not run.
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${DYNAMODB_PORT:?}"
+export TABLE_NAME=${TABLE_NAME:-tasks-local}
+export PAGE_TOKEN_SECRET=local-development-page-token-secret-not-for-production
+export DYNAMODB_PID_FILE
+DYNAMODB_PID_FILE=$(mktemp)
+trap 'kill "$(cat "$DYNAMODB_PID_FILE")" 2>/dev/null; rm -f "$DYNAMODB_PID_FILE"' EXIT

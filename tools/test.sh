@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make test`: formatting, lints, the template checkers, then unit, handler and
+# integration tests against a fresh in-memory local DynamoDB started on a free port.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+step "cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "cfn-lint template.yaml"
+cfn-lint template.yaml
+step "sam validate --lint"
+AWS_DEFAULT_REGION=us-east-1 sam validate --lint
+
+DYNAMODB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+TABLE_NAME=tasks-test
+source tools/local-env.sh
+step "local DynamoDB on 127.0.0.1:$DYNAMODB_PORT"
+tools/local-dynamodb.sh "$DYNAMODB_PORT" "$TABLE_NAME"
+
+step "cargo test"
+log=$(mktemp)
+cargo test --workspace 2>&1 | tee "$log"
+# One total over all test binaries.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"
