@@ -21,6 +21,14 @@ source tools/local-env.sh
 step "local DynamoDB on 127.0.0.1:$DYNAMODB_PORT"
 tools/local-dynamodb.sh "$DYNAMODB_PORT" "$TABLE_NAME"
 
+step "make dev's stack end to end: cargo lambda watch on a free port"
+API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+TASKS_LOCAL_CALLER_ID=smoke-test setsid cargo lambda watch --invoke-address 127.0.0.1 \
+  --invoke-port "$API_PORT" > target/smoke-watch.log 2>&1 &
+watch_pid=$!
+trap 'kill -- -"$watch_pid" 2>/dev/null; kill "$(cat "$DYNAMODB_PID_FILE")" 2>/dev/null' EXIT
+python3 tools/smoke_local_api.py "http://127.0.0.1:$API_PORT" || { cat target/smoke-watch.log; exit 1; }
+
 step "cargo test"
 log=$(mktemp)
 cargo test --workspace 2>&1 | tee "$log"

@@ -7,5 +7,6 @@
 mod errors;
 mod events;
 mod helpers;
+mod idempotency;
 mod listing;
 mod tasks;

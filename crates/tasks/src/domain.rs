@@ -4,6 +4,7 @@
 use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// Why a field value was refused, in words a client can act on.
@@ -169,6 +170,10 @@ impl Timestamp {
     pub fn to_rfc3339(self) -> String {
         self.0.to_rfc3339_opts(SecondsFormat::Millis, true)
     }
+
+    pub fn epoch_seconds(self) -> i64 {
+        self.0.timestamp()
+    }
 }
 
 impl fmt::Display for Timestamp {
@@ -248,6 +253,33 @@ impl fmt::Display for Version {
     }
 }
 
+/// `Idempotency-Key`: 1 to 255 visible ASCII characters, chosen by the client.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        if raw.is_empty() || raw.len() > 255 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("must be 1 to 255 visible ASCII characters");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// SHA-256 over length-prefixed parts, so that no two different part lists collide.
+pub(crate) fn digest_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
 /// A stored task.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Task {
@@ -286,6 +318,25 @@ impl NewTask {
             due_date: None,
             tags: Tags::default(),
         }
+    }
+}
+
+impl NewTask {
+    /// Identifies what was asked for, not how it was spelt: two bodies that validate to the
+    /// same task (other key order, white space, `+02:00` for `Z`) have the same fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let due = self.due_date.map(Timestamp::to_rfc3339).unwrap_or_default();
+        let tags: Vec<&str> = self.tags.iter().map(Tag::as_str).collect();
+        let tags = tags.join(",");
+        let digest = digest_parts([
+            self.title.as_str().as_bytes(),
+            self.description.as_str().as_bytes(),
+            self.status.as_str().as_bytes(),
+            self.priority.as_str().as_bytes(),
+            due.as_bytes(),
+            tags.as_bytes(),
+        ]);
+        digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -430,6 +481,31 @@ mod tests {
         new.status = Status::Completed;
         let done = Task::create(TaskId::new_random(), owner, new, now);
         assert_eq!(done.completed_at, Some(now));
+    }
+
+    #[test]
+    fn idempotency_key_is_visible_ascii_up_to_255() {
+        assert!(IdempotencyKey::parse("order-42_retry:1").is_ok());
+        assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
+        assert!(IdempotencyKey::parse(&"k".repeat(256)).is_err());
+        assert!(IdempotencyKey::parse("").is_err());
+        assert!(IdempotencyKey::parse("with space").is_err());
+        assert!(IdempotencyKey::parse("clé").is_err());
+    }
+
+    #[test]
+    fn fingerprint_ignores_spelling_but_not_content() {
+        let title = |t| Title::parse(t).unwrap();
+        let mut a = NewTask::new(title("Report"));
+        a.due_date = Some(Timestamp::parse("2025-10-01T19:00:00+02:00").unwrap());
+        let mut b = NewTask::new(title("  Report "));
+        b.due_date = Some(Timestamp::parse("2025-10-01T17:00:00Z").unwrap());
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        b.priority = Priority::High;
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        let mut c = NewTask::new(title("Repor"));
+        c.description = Description::parse("t").unwrap();
+        assert_ne!(NewTask::new(title("Report")).fingerprint(), c.fingerprint());
     }
 
     #[test]

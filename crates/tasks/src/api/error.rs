@@ -47,6 +47,8 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("body is not JSON by content type")]
     UnsupportedMediaType,
+    #[error("Idempotency-Key reused with a different body")]
+    IdempotencyKeyReused,
     #[error("storage unavailable")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]
@@ -67,6 +69,7 @@ impl ApiError {
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -83,6 +86,7 @@ impl ApiError {
             Self::PreconditionFailed { .. } => "precondition-failed",
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",
+            Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::Unavailable(_) => "service-unavailable",
             Self::Internal(_) => "internal-error",
         }
@@ -98,6 +102,7 @@ impl ApiError {
             Self::PreconditionFailed { .. } => "Precondition failed",
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType => "Unsupported media type",
+            Self::IdempotencyKeyReused => "Idempotency key reused",
             Self::Unavailable(_) => "Service unavailable",
             Self::Internal(_) => "Internal error",
         }
@@ -122,6 +127,9 @@ impl ApiError {
             }
             Self::PayloadTooLarge { limit } => format!("the body must be at most {limit} bytes"),
             Self::UnsupportedMediaType => "the body must be sent as application/json".into(),
+            Self::IdempotencyKeyReused => {
+                "this Idempotency-Key was first used with a different body; use a new key".into()
+            }
             Self::Unavailable(_) => "the service is temporarily unavailable; retry later".into(),
             Self::Internal(_) => "an unexpected error occurred".into(),
         }
@@ -207,7 +215,10 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::NotFound,
             StoreError::VersionMismatch { current } => Self::PreconditionFailed { current },
             StoreError::Unavailable(_) => Self::Unavailable(error),
-            StoreError::Failed(_) | StoreError::CorruptItem { .. } => Self::Internal(error),
+            StoreError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
+            StoreError::AlreadyExists | StoreError::Failed(_) | StoreError::CorruptItem { .. } => {
+                Self::Internal(error)
+            }
         }
     }
 }

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use super::error::{ApiError, FieldError};
 use crate::domain::{
-    Description, NewTask, OwnerId, Priority, Rejection, Status, Tag, Tags, TaskChanges, TaskId,
-    Timestamp, Title, Version,
+    Description, IdempotencyKey, NewTask, OwnerId, Priority, Rejection, Status, Tag, Tags,
+    TaskChanges, TaskId, Timestamp, Title, Version,
 };
 
 /// Bodies over this size are refused with 413 before they are parsed.
@@ -79,6 +79,19 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<Version>, ApiError> {
         .and_then(|v| v.parse::<u64>().ok())
         .map(|v| Some(Version::new(v)))
         .ok_or_else(|| ApiError::field("If-Match", EXPECTED))
+}
+
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// `Idempotency-Key`, if the client sent one.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let raw = value.to_str().unwrap_or("\u{0}");
+    IdempotencyKey::parse(raw)
+        .map(Some)
+        .map_err(|message| ApiError::field("Idempotency-Key", message))
 }
 
 /// The body as a JSON object: 413 over the size limit, 415 if declared as something other

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::domain::{OwnerId, Task, TaskId, Timestamp};
-use crate::store::{ListQuery, TaskStore};
+use crate::store::{Creation, ListQuery, TaskStore};
 pub use error::{ApiError, FieldError};
 use page_token::PageTokenSigner;
 
@@ -143,6 +143,13 @@ impl<'a> From<&'a Task> for TaskView<'a> {
     }
 }
 
+/// The `{message, task}` envelope of create and update.
+#[derive(Serialize)]
+struct TaskMessage<'a> {
+    message: &'static str,
+    task: TaskView<'a>,
+}
+
 fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
     // Serializing these plain structs cannot fail.
     let body = serde_json::to_string(body).unwrap_or_default();
@@ -172,22 +179,36 @@ pub async fn create_task<S: TaskStore>(
     let outcome = async {
         route(&request, &[Method::POST], &[])?;
         let caller = app.caller(&request)?;
+        let key = input::idempotency_key(request.headers())?;
         let new = input::new_task(&input::json_object(&request)?)?;
+        let fingerprint = new.fingerprint();
         let task = Task::create(TaskId::new_random(), caller, new, Timestamp::now());
-        app.store.create(&task).await?;
+        let (task, replayed) = match key {
+            None => {
+                app.store.create(&task).await?;
+                (task, false)
+            }
+            Some(key) => match app
+                .store
+                .create_idempotent(&task, &key, &fingerprint)
+                .await?
+            {
+                Creation::Created(task) => (task, false),
+                Creation::Replayed(task) => (task, true),
+            },
+        };
 
-        #[derive(Serialize)]
-        struct Created<'a> {
-            message: &'static str,
-            task: TaskView<'a>,
-        }
-        let body = Created {
+        let body = TaskMessage {
             message: "Task created successfully",
             task: (&task).into(),
         };
         let mut response = task_response(StatusCode::CREATED, &task, &body);
+        let headers = response.headers_mut();
         if let Ok(location) = HeaderValue::from_str(&format!("/tasks/{}", task.id)) {
-            response.headers_mut().insert(header::LOCATION, location);
+            headers.insert(header::LOCATION, location);
+        }
+        if replayed {
+            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
         }
         Ok(response)
     };
@@ -291,12 +312,7 @@ pub async fn update_task<S: TaskStore>(
             .update(&caller, id, &changes, expected, Timestamp::now())
             .await?;
 
-        #[derive(Serialize)]
-        struct Updated<'a> {
-            message: &'static str,
-            task: TaskView<'a>,
-        }
-        let body = Updated {
+        let body = TaskMessage {
             message: "Task updated successfully",
             task: (&task).into(),
         };

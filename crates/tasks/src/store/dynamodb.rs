@@ -6,17 +6,23 @@
 //! - `byOwnerStatus` index: `ownerStatus` (`<owner>#<status>`) + `sortKey`, for the status filter;
 //! - `sortKey` is `<createdAt>#<taskId>`: fixed-width UTC timestamps sort as strings, so a
 //!   descending query is newest first, ties broken by `taskId`.
+//! - idempotency records share the table under `taskId` = `idempotency#<hash>`. They carry
+//!   no `ownerId`, `ownerStatus` or `sortKey`, so they never appear in the indexes, and a
+//!   task id is always a UUID, so no task read can reach them.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::{ListQuery, PageCursor, StoreError, TaskPage, TaskStore};
+use super::{
+    Creation, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, PageCursor, StoreError, TaskPage, TaskStore,
+};
 use crate::domain::{
-    Description, OwnerId, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId, Timestamp, Title,
-    Version,
+    Description, IdempotencyKey, OwnerId, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId,
+    Timestamp, Title, Version, digest_parts,
 };
 
 pub const OWNER_INDEX: &str = "byOwner";
@@ -24,11 +30,40 @@ pub const OWNER_STATUS_INDEX: &str = "byOwnerStatus";
 
 type Item = HashMap<String, AttributeValue>;
 
+/// Time budget of one DynamoDB operation, retries included. A request makes at most four
+/// operations in sequence (an idempotent create that finishes another's work), so the
+/// worst case, 4 x 2 s, stays inside the functions' 10 s timeout and the client gets a 503
+/// instead of a Lambda timeout.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
+/// One attempt; DynamoDB answers in milliseconds, so this only cuts off a hung connection.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(600);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// Attempts per operation (the first and two retries), with jittered exponential backoff
+/// from 25 ms, for throttling, 5xx, timeouts and connection failures.
+pub const MAX_ATTEMPTS: u32 = 3;
+
 /// Builds the SDK client from the environment (region, credentials, and
 /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server). Call once per process.
 pub async fn dynamodb_client() -> Client {
-    let sdk_config = aws_config::load_from_env().await;
-    Client::new(&sdk_config)
+    client_from(&aws_config::load_from_env().await)
+}
+
+/// The client with this project's retry and timeout budget, from any SDK configuration.
+pub fn client_from(sdk_config: &aws_config::SdkConfig) -> Client {
+    let retry = aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(25))
+        .with_max_backoff(Duration::from_millis(250));
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build();
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk_config)
+        .retry_config(retry)
+        .timeout_config(timeouts)
+        .build();
+    Client::from_conf(config)
 }
 
 #[derive(Clone, Debug)]
@@ -192,6 +227,13 @@ fn is_condition_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> b
         && error.code() == Some("ConditionalCheckFailedException")
 }
 
+/// The key of the idempotency record of one owner's key; hashed to a fixed length.
+fn idempotency_record_id(owner: &OwnerId, key: &IdempotencyKey) -> String {
+    let digest = digest_parts([owner.as_str().as_bytes(), key.as_str().as_bytes()]);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("idempotency#{hex}")
+}
+
 /// Collects the clauses of an UpdateItem expression. Every attribute goes through a
 /// `#name` placeholder, so no field can collide with DynamoDB's reserved words.
 #[derive(Default)]
@@ -252,28 +294,153 @@ impl DynamoTaskStore {
         id: TaskId,
         expected: Option<Version>,
     ) -> StoreError {
-        match (expected, self.get(owner, id).await) {
-            (Some(_), Ok(Some(current))) => StoreError::VersionMismatch {
+        // Without a version in the condition, only a missing or foreign task fails it.
+        if expected.is_none() {
+            return StoreError::NotFound;
+        }
+        match self.get(owner, id).await {
+            Ok(Some(current)) => StoreError::VersionMismatch {
                 current: current.version,
             },
-            (_, Ok(_)) => StoreError::NotFound,
-            (_, Err(error)) => error,
+            Ok(None) => StoreError::NotFound,
+            Err(error) => error,
         }
+    }
+}
+
+impl DynamoTaskStore {
+    /// Puts a task that an idempotency record describes. If it is already there, another
+    /// request for the same record put it (the id is the record's), which is the goal.
+    async fn put_recorded_task(&self, task: &Task) -> Result<(), StoreError> {
+        match self.create(task).await {
+            Err(StoreError::AlreadyExists) => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn mark_record_done(&self, record_id: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("taskId", s(record_id))
+            .update_expression("SET #done = :done")
+            .expression_attribute_names("#done", "done")
+            .expression_attribute_values(":done", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// A later request with the key: the same request is answered with the first task
+    /// (finishing its creation if the first request stopped half-way), another is refused.
+    async fn replay(&self, record_id: &str, fingerprint: &str) -> Result<Creation, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("taskId", s(record_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        let corrupt = |reason: &str| StoreError::CorruptItem {
+            task_id: record_id.to_owned(),
+            reason: reason.to_owned(),
+        };
+        // Gone between our refused put and this read: it expired just now. Rare enough
+        // that the client's retry (503) is the simplest correct answer.
+        let record = output.item().ok_or_else(|| {
+            StoreError::Unavailable("idempotency record expired mid-request".into())
+        })?;
+        if record
+            .get("requestHash")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+            != Some(fingerprint)
+        {
+            return Err(StoreError::IdempotencyKeyReused);
+        }
+        let snapshot = record
+            .get("task")
+            .and_then(|v| v.as_m().ok())
+            .ok_or_else(|| corrupt("task snapshot is missing"))?;
+        let task = from_item(snapshot)?;
+        let done = record
+            .get("done")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false);
+        if !done {
+            self.put_recorded_task(&task).await?;
+            self.mark_record_done(record_id).await?;
+        }
+        Ok(Creation::Replayed(task))
     }
 }
 
 impl TaskStore for DynamoTaskStore {
     async fn create(&self, task: &Task) -> Result<(), StoreError> {
-        self.client
+        let result = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(to_item(task)))
             .condition_expression("attribute_not_exists(#taskId)")
             .expression_attribute_names("#taskId", "taskId")
             .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // A random v4 id never collides in practice; if it does, never overwrite.
+            Err(error) if is_condition_failure(&error) => Err(StoreError::AlreadyExists),
+            Err(error) => Err(classify(error)),
+        }
+    }
+
+    async fn create_idempotent(
+        &self,
+        task: &Task,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+    ) -> Result<Creation, StoreError> {
+        // Without transactions (so that it runs on every DynamoDB-compatible server): first
+        // claim the key with a record that holds the whole task, then put the task, then
+        // mark the record done. Whoever finds the key claimed finishes the recorded task
+        // instead, under the same id, so concurrent duplicates create exactly one task and
+        // a request that died half-way is completed by its retry.
+        let record_id = idempotency_record_id(&task.owner, key);
+        let expires_at = task.created_at.epoch_seconds() + IDEMPOTENCY_KEY_TTL_SECONDS;
+        let claim = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("taskId", s(&record_id))
+            .item("requestHash", s(fingerprint))
+            .item("task", AttributeValue::M(to_item(task)))
+            .item("done", AttributeValue::Bool(false))
+            .item("expiresAt", AttributeValue::N(expires_at.to_string()))
+            // An expired record that DynamoDB's TTL has not removed yet counts as absent.
+            .condition_expression("attribute_not_exists(#taskId) OR #expiresAt < :now")
+            .expression_attribute_names("#taskId", "taskId")
+            .expression_attribute_names("#expiresAt", "expiresAt")
+            .expression_attribute_values(
+                ":now",
+                AttributeValue::N(task.created_at.epoch_seconds().to_string()),
+            )
+            .send()
+            .await;
+        match claim {
+            Ok(_) => {
+                self.put_recorded_task(task).await?;
+                self.mark_record_done(&record_id).await?;
+                Ok(Creation::Created(task.clone()))
+            }
+            Err(error) if is_condition_failure(&error) => {
+                self.replay(&record_id, fingerprint).await
+            }
+            Err(error) => Err(classify(error)),
+        }
     }
 
     async fn get(&self, owner: &OwnerId, id: TaskId) -> Result<Option<Task>, StoreError> {

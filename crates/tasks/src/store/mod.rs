@@ -7,9 +7,11 @@ mod dynamodb;
 
 use std::future::Future;
 
-pub use dynamodb::{DynamoTaskStore, dynamodb_client};
+pub use dynamodb::{DynamoTaskStore, client_from, dynamodb_client};
 
-use crate::domain::{OwnerId, Status, Task, TaskChanges, TaskId, Timestamp, Version};
+use crate::domain::{
+    IdempotencyKey, OwnerId, Status, Task, TaskChanges, TaskId, Timestamp, Version,
+};
 
 /// Boxed error source kept for the log; never shown to clients.
 pub type ErrorSource = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -20,6 +22,12 @@ pub enum StoreError {
     NotFound,
     #[error("the task is at version {current}")]
     VersionMismatch { current: Version },
+    /// A task with this id exists already (create never overwrites).
+    #[error("a task with this id already exists")]
+    AlreadyExists,
+    /// The idempotency key was first used with another request.
+    #[error("idempotency key reused with a different request")]
+    IdempotencyKeyReused,
     /// Throttling, a 5xx, a timeout or a refused connection: worth retrying later.
     #[error("DynamoDB is unavailable")]
     Unavailable(#[source] ErrorSource),
@@ -53,9 +61,32 @@ pub struct TaskPage {
     pub next: Option<PageCursor>,
 }
 
+/// What an idempotent create did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Creation {
+    /// This request created the task.
+    Created(Task),
+    /// An earlier request with the same key and request created it; this is that task as
+    /// it was created.
+    Replayed(Task),
+}
+
+/// How long an idempotency key is remembered, in seconds.
+pub const IDEMPOTENCY_KEY_TTL_SECONDS: i64 = 24 * 60 * 60;
+
 pub trait TaskStore: Send + Sync {
     /// Stores a new task; never overwrites an existing one.
     fn create(&self, task: &Task) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Creates `task` once per owner and key. A retry with the same `fingerprint` gets the
+    /// first task back; another fingerprint gets [`StoreError::IdempotencyKeyReused`].
+    /// Concurrent duplicates create exactly one task.
+    fn create_idempotent(
+        &self,
+        task: &Task,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+    ) -> impl Future<Output = Result<Creation, StoreError>> + Send;
 
     /// The owner's task with this id, read strongly consistently.
     fn get(
