@@ -4,7 +4,7 @@ use lambda_http::http::HeaderMap;
 use serde_json::{Value, json};
 use tasks::Config;
 use tasks::api::{self, App};
-use tasks::store::{DynamoTaskStore, dynamodb_client};
+use tasks::store::{DynamoTaskStore, client_from, dynamodb_client};
 
 pub const TEST_SECRET: &str = "integration-tests-page-token-secret-0123";
 
@@ -20,9 +20,14 @@ pub fn event(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
+/// The local DynamoDB's endpoint.
+pub fn local_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_default()
+}
+
 /// The table `make test` created; refuses to run against anything but a local endpoint.
 fn table_name() -> String {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_default();
+    let endpoint = local_endpoint();
     assert!(
         endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
         "integration tests need the local DynamoDB that `make test` starts \
@@ -84,6 +89,18 @@ impl TestApi {
         let store = DynamoTaskStore::new(dynamodb_client().await, table);
         Self {
             app: App::new(store, config(table)),
+            caller: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    /// The API reaching DynamoDB through `endpoint` (a fault proxy), with the production
+    /// client's retry and timeout budget.
+    pub async fn through(endpoint: &str) -> Self {
+        let table = table_name();
+        let sdk_config = aws_config::from_env().endpoint_url(endpoint).load().await;
+        let store = DynamoTaskStore::new(client_from(&sdk_config), &table);
+        Self {
+            app: App::new(store, config(&table)),
             caller: uuid::Uuid::new_v4().to_string(),
         }
     }

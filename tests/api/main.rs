@@ -6,6 +6,8 @@
 
 mod errors;
 mod events;
+mod fault_proxy;
+mod faults;
 mod helpers;
 mod idempotency;
 mod listing;

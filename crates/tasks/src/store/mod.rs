@@ -7,7 +7,9 @@ mod dynamodb;
 
 use std::future::Future;
 
-pub use dynamodb::{DynamoTaskStore, client_from, dynamodb_client};
+pub use dynamodb::{
+    ATTEMPT_TIMEOUT, DynamoTaskStore, MAX_ATTEMPTS, OPERATION_TIMEOUT, client_from, dynamodb_client,
+};
 
 use crate::domain::{
     IdempotencyKey, OwnerId, Status, Task, TaskChanges, TaskId, Timestamp, Version,
