@@ -166,3 +166,20 @@ async fn a_storage_failure_is_a_generic_500_that_hides_the_cause() {
     assert!(!text.to_lowercase().contains("resource"), "{text}");
     assert_eq!(response.body["detail"], "an unexpected error occurred");
 }
+
+#[tokio::test]
+async fn deeply_nested_json_is_400_not_a_crash() {
+    let api = TestApi::new().await;
+    // 8,000 levels fit in 16 KiB; the parser's depth limit stops at 128.
+    let nested = format!("{{\"title\": {}1{}}}", "[".repeat(8000), "]".repeat(8000));
+    let mut event = api.event("create-task");
+    event["body"] = json!(nested);
+    let response = api.send(event).await;
+    assert_eq!(response.status, 400, "{}", response.body);
+    assert!(
+        response.body["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/invalid-body")
+    );
+}

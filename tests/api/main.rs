@@ -11,4 +11,5 @@ mod faults;
 mod helpers;
 mod idempotency;
 mod listing;
+mod races;
 mod tasks;
