@@ -23,6 +23,8 @@ pub enum Fault {
     Hang,
     /// Close the connection without an answer.
     Drop,
+    /// Forward to the real server, which applies the request, then lose its answer.
+    LoseAnswer,
 }
 
 struct State {
@@ -108,6 +110,10 @@ async fn serve(mut client: TcpStream, upstream: String, state: Arc<Mutex<State>>
                 return;
             }
             Fault::Drop => return,
+            Fault::LoseAnswer => {
+                let _ = forward(&upstream, &request).await;
+                return;
+            }
         };
         if client.write_all(&response).await.is_err() {
             return;

@@ -153,3 +153,17 @@ async fn a_keyed_create_that_died_half_way_is_completed_by_its_retry() {
         retry.body["task"]["taskId"]
     );
 }
+
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_is_not_reported_as_a_failure() {
+    let (api, proxy) = api_behind_proxy().await;
+    // DynamoDB stores the task, the answer is lost, the SDK retries the same put.
+    proxy.then(&[Fault::LoseAnswer]);
+    let response = api.send(api.event("create-task")).await;
+    assert_eq!(response.status, 201, "{}", response.body);
+    // The lost put, its retry (refused: the task exists), and the read that finds our task.
+    assert_eq!(proxy.counts(), (3, 1));
+    let listed = api.list(&[]).await;
+    assert_eq!(listed.body["count"], 1);
+    assert_eq!(listed.body["tasks"][0], response.body["task"]);
+}

@@ -392,8 +392,14 @@ impl TaskStore for DynamoTaskStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            // A random v4 id never collides in practice; if it does, never overwrite.
-            Err(error) if is_condition_failure(&error) => Err(StoreError::AlreadyExists),
+            // Either the SDK retried a put whose first answer was lost (then the stored item
+            // is exactly this task: success), or the id collides (never overwrite).
+            Err(error) if is_condition_failure(&error) => {
+                match self.get(&task.owner, task.id).await? {
+                    Some(stored) if stored == *task => Ok(()),
+                    _ => Err(StoreError::AlreadyExists),
+                }
+            }
             Err(error) => Err(classify(error)),
         }
     }
