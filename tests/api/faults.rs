@@ -167,3 +167,33 @@ async fn a_create_whose_answer_was_lost_is_not_reported_as_a_failure() {
     assert_eq!(listed.body["count"], 1);
     assert_eq!(listed.body["tasks"][0], response.body["task"]);
 }
+
+#[tokio::test]
+async fn an_if_match_update_whose_answer_was_lost_is_not_reported_as_a_conflict() {
+    let (api, proxy) = api_behind_proxy().await;
+    let id = task_id(&api.create(json!({"title": "Guarded"})).await);
+    let event = with_header(
+        with_body(
+            crate::helpers::for_task(api.event("patch-task"), &id),
+            &json!({"title": "Changed"}),
+        ),
+        "If-Match",
+        "\"1\"",
+    );
+    proxy.then(&[Fault::LoseAnswer]);
+    let response = api.send(event).await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.header("etag"), "\"2\"");
+    assert_eq!(response.body["task"]["title"], "Changed");
+
+    // A genuinely stale If-Match is still refused.
+    let stale = with_header(
+        with_body(
+            crate::helpers::for_task(api.event("patch-task"), &id),
+            &json!({"title": "Changed"}),
+        ),
+        "If-Match",
+        "\"1\"",
+    );
+    assert_eq!(api.send(stale).await.status, 412);
+}

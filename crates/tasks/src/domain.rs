@@ -375,6 +375,19 @@ impl TaskChanges {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
+
+    /// Whether `task` holds every value these changes set.
+    pub fn are_reflected_in(&self, task: &Task) -> bool {
+        fn holds<T: PartialEq>(change: &Option<T>, value: &T) -> bool {
+            change.as_ref().is_none_or(|wanted| wanted == value)
+        }
+        holds(&self.title, &task.title)
+            && holds(&self.description, &task.description)
+            && holds(&self.status, &task.status)
+            && holds(&self.priority, &task.priority)
+            && holds(&self.due_date, &task.due_date)
+            && holds(&self.tags, &task.tags)
+    }
 }
 
 #[cfg(test)]
@@ -506,6 +519,22 @@ mod tests {
         let mut c = NewTask::new(title("Repor"));
         c.description = Description::parse("t").unwrap();
         assert_ne!(NewTask::new(title("Report")).fingerprint(), c.fingerprint());
+    }
+
+    #[test]
+    fn changes_are_reflected_only_when_every_set_value_is_there() {
+        let now = Timestamp::parse("2025-09-29T10:00:00Z").unwrap();
+        let new = NewTask::new(Title::parse("Plan").unwrap());
+        let task = Task::create(TaskId::new_random(), OwnerId::parse("o").unwrap(), new, now);
+        let mut changes = TaskChanges {
+            title: Some(Title::parse("Plan").unwrap()),
+            ..Default::default()
+        };
+        assert!(changes.are_reflected_in(&task));
+        changes.due_date = Some(None);
+        assert!(changes.are_reflected_in(&task));
+        changes.priority = Some(Priority::High);
+        assert!(!changes.are_reflected_in(&task));
     }
 
     #[test]

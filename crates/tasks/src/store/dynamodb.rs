@@ -602,7 +602,24 @@ impl TaskStore for DynamoTaskStore {
                 from_item(item)
             }
             Err(error) if is_condition_failure(&error) => {
-                Err(self.explain_condition_failure(owner, id, expected).await)
+                let Some(version) = expected else {
+                    return Err(StoreError::NotFound);
+                };
+                match self.get(owner, id).await? {
+                    None => Err(StoreError::NotFound),
+                    // The SDK retried this very update after its first answer was lost: the
+                    // stored task is our write (next version, our timestamp, our values).
+                    Some(current)
+                        if current.version == Version::new(version.get() + 1)
+                            && current.updated_at == now
+                            && changes.are_reflected_in(&current) =>
+                    {
+                        Ok(current)
+                    }
+                    Some(current) => Err(StoreError::VersionMismatch {
+                        current: current.version,
+                    }),
+                }
             }
             Err(error) => Err(classify(error)),
         }
