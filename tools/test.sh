@@ -32,6 +32,26 @@ python3 tools/smoke_local_api.py "http://127.0.0.1:$API_PORT" || { cat target/sm
 step "cargo test"
 log=$(mktemp)
 cargo test --workspace 2>&1 | tee "$log"
-# One total over all test binaries.
-awk '/^test result:/ { p += $4; f += $6 } END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"
+
+step "docs/openapi.yaml: validate, then fuzz the handlers with schemathesis"
+openapi-spec-validator docs/openapi.yaml
+GATEWAY_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# API Gateway's REST events, built from each HTTP request (cargo test built the example).
+setsid target/debug/examples/rest_gateway "$GATEWAY_PORT" schemathesis > target/rest-gateway.log 2>&1 &
+gateway_pid=$!
+trap 'kill -- -"$watch_pid" -"$gateway_pid" 2>/dev/null; kill "$(cat "$DYNAMODB_PID_FILE")" 2>/dev/null' EXIT
+# ignored_auth: there is no authorizer locally (the gateway always adds the caller's claims).
+# ensure_resource_availability: a replay of a keyed create answers as the first request did,
+# even after that task was deleted (README); hypothesis reuses small keys and bodies across
+# scenarios, so this check would flag the documented behaviour. Create-then-read is covered
+# by the integration tests.
+st --config-file tools/schemathesis.toml run docs/openapi.yaml \
+  --url "http://127.0.0.1:$GATEWAY_PORT" --checks all \
+  --exclude-checks ignored_auth,ensure_resource_availability \
+  --generation-with-security-parameters false --continue-on-failure --max-examples 50 \
+  --generation-database none --no-color --request-timeout 30 | tee -a "$log"
+
+# The fuzzing's cases, then one total over all cargo test binaries, last.
+grep -E "^  [0-9]+ generated" "$log" | sed 's/^ */schemathesis cases: /'
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"

@@ -158,7 +158,7 @@ async fn bad_query_parameters_are_each_named() {
     fields.sort();
     assert_eq!(fields, ["colour", "limit", "status"]);
 
-    for limit in ["101", "-1", "ten", ""] {
+    for limit in ["101", "-1", "+5", " 5", "ten", ""] {
         let response = api.list(&[("limit", limit)]).await;
         assert_eq!(response.status, 400, "limit={limit}");
     }

@@ -76,7 +76,7 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<Version>, ApiError> {
     value
         .strip_prefix('"')
         .and_then(|v| v.strip_suffix('"'))
-        .and_then(|v| v.parse::<u64>().ok())
+        .and_then(digits)
         .map(|v| Some(Version::new(v)))
         .ok_or_else(|| ApiError::field("If-Match", EXPECTED))
 }
@@ -231,6 +231,15 @@ fn due_date(value: &Value) -> Result<Option<Timestamp>, Rejection> {
     }
 }
 
+/// A whole number written in ASCII digits only (no sign, no spaces), as `u64::from_str`
+/// alone would also take `+5`.
+fn digits(raw: &str) -> Option<u64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse().ok()
+}
+
 fn string(value: &Value) -> Result<&str, Rejection> {
     value.as_str().ok_or("must be a string")
 }
@@ -285,10 +294,9 @@ pub fn list_params(request: &Request) -> Result<ListParams, ApiError> {
         seen.push(name);
         let result = match name {
             "status" => Status::parse(value).map(|s| params.status = Some(s)),
-            "limit" => value
-                .parse::<u16>()
-                .ok()
-                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+            "limit" => digits(value)
+                .filter(|n| (1..=u64::from(MAX_PAGE_SIZE)).contains(n))
+                .map(|n| n as u16)
                 .map(|n| params.limit = n)
                 .ok_or("must be a whole number from 1 to 100"),
             "nextToken" => {
@@ -391,7 +399,7 @@ mod tests {
         assert_eq!(if_match(&headers).unwrap(), Some(Version::new(3)));
         headers.insert(header::IF_MATCH, "*".parse().unwrap());
         assert_eq!(if_match(&headers).unwrap(), None);
-        for bad in ["3", "W/\"3\"", "\"three\""] {
+        for bad in ["3", "W/\"3\"", "\"three\"", "\"+3\"", "\"\""] {
             headers.insert(header::IF_MATCH, bad.parse().unwrap());
             assert_eq!(
                 fields(if_match(&headers).unwrap_err()),
