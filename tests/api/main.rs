@@ -11,5 +11,6 @@ mod faults;
 mod helpers;
 mod idempotency;
 mod listing;
+mod logs;
 mod races;
 mod tasks;

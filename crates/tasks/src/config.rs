@@ -18,6 +18,10 @@ pub struct Config {
     pub cors_allow_origin: String,
     /// `PROBLEM_TYPE_BASE_URL`: prefix of the `type` URI of every problem response.
     pub problem_type_base: String,
+    /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): named in every log line.
+    pub function_name: String,
+    /// `METRICS_NAMESPACE`: CloudWatch namespace of the EMF metrics, `TaskApi` by default.
+    pub metrics_namespace: String,
     /// `TASKS_LOCAL_CALLER_ID`: the caller to assume when a request carries no Cognito
     /// claims. Only local tooling sets it (`make dev`); template.yaml never does.
     pub local_caller: Option<OwnerId>,
@@ -66,6 +70,8 @@ impl Config {
             cors_allow_origin: lookup("CORS_ALLOW_ORIGIN").unwrap_or_else(|| "*".into()),
             problem_type_base: lookup("PROBLEM_TYPE_BASE_URL")
                 .unwrap_or_else(|| DEFAULT_PROBLEM_TYPE_BASE.into()),
+            function_name: lookup("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "local".into()),
+            metrics_namespace: lookup("METRICS_NAMESPACE").unwrap_or_else(|| "TaskApi".into()),
             local_caller,
         })
     }

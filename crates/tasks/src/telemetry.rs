@@ -1,27 +1,214 @@
-//! Tracing set-up, done once at start-up.
+//! Logs and metrics: set up once at start-up, then one record per request.
+//!
+//! - Logs are JSON lines on stdout (CloudWatch Logs), at the level of `AWS_LAMBDA_LOG_LEVEL`
+//!   (Lambda's log-level control) or `RUST_LOG`, `info` by default. At `info` each request
+//!   writes exactly one line: ids, operation and outcome, never bodies, titles or tokens.
+//!   Details of refused requests are at `debug`; server faults at `error` with their cause.
+//! - Metrics are CloudWatch Embedded Metric Format (EMF) records, one per request, also on
+//!   stdout: CloudWatch turns them into metrics without any API call from the function.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
-/// Logs to stdout, where Lambda sends them to CloudWatch. The level comes from
-/// `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's advanced logging controls) or `RUST_LOG`,
-/// `info` by default; `AWS_LAMBDA_LOG_FORMAT=JSON` switches to JSON lines.
+/// Sets up logging for the process; call once in `main`.
 pub fn init() {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".into())
-        .to_lowercase();
-    let filter = EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| "info".into());
+    // Fails only if a subscriber is already set (a second call): harmless.
+    let _ = tracing::subscriber::set_global_default(json_subscriber(&level, std::io::stdout));
+}
+
+/// The JSON-lines subscriber `init` installs, writing to any writer (tests capture it).
+/// Event fields are top-level keys, so Logs Insights can query them directly.
+pub fn json_subscriber<W>(level: &str, writer: W) -> impl Subscriber + Send + Sync + 'static
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let filter =
+        EnvFilter::try_new(level.to_lowercase()).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(false)
         .with_env_filter(filter)
-        .with_ansi(false)
-        // CloudWatch stamps every line itself.
-        .without_time()
-        .with_target(false);
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    // `try_init` so a second call (tests) is harmless.
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+        .with_writer(writer)
+        .finish()
+}
+
+static COLD_START: AtomicBool = AtomicBool::new(true);
+
+/// True for the first request of this execution environment, false afterwards.
+pub fn take_cold_start() -> bool {
+    COLD_START.swap(false, Ordering::Relaxed)
+}
+
+/// What one request did, for its log line and its metrics.
+#[derive(Clone, Debug)]
+pub struct RequestRecord<'a> {
+    pub request_id: &'a str,
+    pub trace_id: Option<&'a str>,
+    pub function: &'a str,
+    pub operation: &'static str,
+    pub status: u16,
+    /// The problem type of an error answer (`validation-error`, ...).
+    pub error_kind: Option<&'static str>,
+    pub throttled: bool,
+    pub cold_start: bool,
+    pub duration: Duration,
+    /// Time spent waiting for DynamoDB, retries included.
+    pub dynamodb: Duration,
+}
+
+fn millis(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1e6).round() / 1e3
+}
+
+impl RequestRecord<'_> {
+    /// The request's one info line, and its EMF record.
+    pub fn emit(&self, namespace: &str) {
+        tracing::info!(
+            requestId = self.request_id,
+            traceId = self.trace_id.unwrap_or(""),
+            function = self.function,
+            operation = self.operation,
+            status = self.status,
+            errorKind = self.error_kind.unwrap_or(""),
+            coldStart = self.cold_start,
+            durationMs = millis(self.duration),
+            dynamodbMs = millis(self.dynamodb),
+            "request"
+        );
+        let timestamp = chrono::Utc::now().timestamp_millis();
+        println!("{}", self.emf(namespace, timestamp));
+    }
+
+    /// The EMF record: dimensions `Operation` and `Operation` x `StatusClass`; latency,
+    /// DynamoDB latency, cold start and outcome counters as metrics; ids as properties.
+    pub fn emf(&self, namespace: &str, timestamp_millis: i64) -> Value {
+        let count = |yes: bool| u8::from(yes);
+        let metric = |name: &str, unit: &str| json!({ "Name": name, "Unit": unit });
+        json!({
+            "_aws": {
+                "Timestamp": timestamp_millis,
+                "CloudWatchMetrics": [{
+                    "Namespace": namespace,
+                    "Dimensions": [["Operation"], ["Operation", "StatusClass"]],
+                    "Metrics": [
+                        metric("Requests", "Count"),
+                        metric("Latency", "Milliseconds"),
+                        metric("DynamoDbLatency", "Milliseconds"),
+                        metric("ColdStart", "Count"),
+                        metric("ValidationFailures", "Count"),
+                        metric("NotFound", "Count"),
+                        metric("PreconditionFailed", "Count"),
+                        metric("Throttles", "Count"),
+                        metric("ServerErrors", "Count"),
+                    ],
+                }],
+            },
+            "Operation": self.operation,
+            "StatusClass": format!("{}xx", self.status / 100),
+            "Requests": 1,
+            "Latency": millis(self.duration),
+            "DynamoDbLatency": millis(self.dynamodb),
+            "ColdStart": count(self.cold_start),
+            "ValidationFailures": count(matches!(self.error_kind, Some("validation-error" | "invalid-body"))),
+            "NotFound": count(self.status == 404),
+            "PreconditionFailed": count(self.status == 412),
+            "Throttles": count(self.throttled),
+            "ServerErrors": count(self.status >= 500),
+            "function": self.function,
+            "requestId": self.request_id,
+            "traceId": self.trace_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(status: u16, error_kind: Option<&'static str>) -> RequestRecord<'static> {
+        RequestRecord {
+            request_id: "req-1",
+            trace_id: Some("Root=1-abc"),
+            function: "tasks-get",
+            operation: "getTask",
+            status,
+            error_kind,
+            throttled: false,
+            cold_start: true,
+            duration: Duration::from_micros(4_250),
+            dynamodb: Duration::from_micros(3_100),
+        }
+    }
+
+    #[test]
+    fn emf_record_declares_every_metric_it_carries() {
+        let emf = record(200, None).emf("TaskApi/test", 1_700_000_000_000);
+        let declared = &emf["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(declared["Namespace"], "TaskApi/test");
+        assert_eq!(emf["_aws"]["Timestamp"], 1_700_000_000_000i64);
+        for metric in declared["Metrics"].as_array().unwrap() {
+            let name = metric["Name"].as_str().unwrap();
+            assert!(emf[name].is_number(), "{name} is declared but not set");
+        }
+        for dimensions in declared["Dimensions"].as_array().unwrap() {
+            for dimension in dimensions.as_array().unwrap() {
+                assert!(emf[dimension.as_str().unwrap()].is_string());
+            }
+        }
+        assert_eq!(emf["StatusClass"], "2xx");
+        assert_eq!(
+            (emf["Latency"].as_f64(), emf["DynamoDbLatency"].as_f64()),
+            (Some(4.25), Some(3.1))
+        );
+        assert_eq!(emf["ColdStart"], 1);
+    }
+
+    #[test]
+    fn emf_counters_follow_the_outcome() {
+        let invalid = record(400, Some("validation-error")).emf("n", 0);
+        assert_eq!(
+            (
+                invalid["ValidationFailures"].as_u64(),
+                invalid["StatusClass"].as_str()
+            ),
+            (Some(1), Some("4xx"))
+        );
+        let missing = record(404, Some("not-found")).emf("n", 0);
+        assert_eq!(
+            (
+                missing["NotFound"].as_u64(),
+                missing["PreconditionFailed"].as_u64()
+            ),
+            (Some(1), Some(0))
+        );
+        let conflict = record(412, Some("precondition-failed")).emf("n", 0);
+        assert_eq!(
+            (
+                conflict["NotFound"].as_u64(),
+                conflict["PreconditionFailed"].as_u64()
+            ),
+            (Some(0), Some(1))
+        );
+        let mut throttled = record(503, Some("service-unavailable"));
+        throttled.throttled = true;
+        let throttled = throttled.emf("n", 0);
+        assert_eq!(
+            (
+                throttled["Throttles"].as_u64(),
+                throttled["ServerErrors"].as_u64()
+            ),
+            (Some(1), Some(1))
+        );
+    }
 }

@@ -185,8 +185,13 @@ impl ApiError {
         response
     }
 
-    /// Writes what the response hides to the log: server faults with their whole
-    /// cause chain, client errors briefly.
+    /// DynamoDB throttled this request (counted apart from other unavailability).
+    pub fn is_throttle(&self) -> bool {
+        matches!(self, Self::Unavailable(StoreError::Throttled(_)))
+    }
+
+    /// Writes what the response hides to the log: server faults with their whole cause
+    /// chain at error; client errors only at debug (the request's info line says enough).
     pub fn log(&self, request_id: &str) {
         match self {
             Self::Internal(source) | Self::Unavailable(source) => {
@@ -199,12 +204,13 @@ impl ApiError {
                 }
                 tracing::error!(request_id, kind = self.kind(), error = %chain, "request failed");
             }
-            _ => tracing::info!(
-                request_id,
-                kind = self.kind(),
-                status = self.status().as_u16(),
-                "request refused"
-            ),
+            Self::Validation(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                tracing::debug!(request_id, kind = self.kind(), ?fields, "request refused");
+            }
+            _ => {
+                tracing::debug!(request_id, kind = self.kind(), detail = %self.detail(), "request refused")
+            }
         }
     }
 }
@@ -214,7 +220,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound => Self::NotFound,
             StoreError::VersionMismatch { current } => Self::PreconditionFailed { current },
-            StoreError::Unavailable(_) => Self::Unavailable(error),
+            StoreError::Throttled(_) | StoreError::Unavailable(_) => Self::Unavailable(error),
             StoreError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
             StoreError::AlreadyExists | StoreError::Failed(_) | StoreError::CorruptItem { .. } => {
                 Self::Internal(error)

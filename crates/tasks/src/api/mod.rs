@@ -8,6 +8,10 @@ pub mod error;
 pub mod input;
 pub mod page_token;
 
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -16,6 +20,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::domain::{OwnerId, Task, TaskId, Timestamp};
 use crate::store::{Creation, ListQuery, TaskStore};
+use crate::telemetry::{self, RequestRecord};
 pub use error::{ApiError, FieldError};
 use page_token::PageTokenSigner;
 
@@ -46,18 +51,25 @@ impl<S: TaskStore> App<S> {
         input::caller(request, self.config.local_caller.as_ref())
     }
 
-    /// Turns an outcome into the response: problems rendered and logged, and the
-    /// headers every response carries.
+    /// Turns an outcome into the response: problems rendered and logged, the headers
+    /// every response carries, and the request's log line and metrics.
     fn respond(
         &self,
         request: &Request,
+        invocation: Invocation,
         outcome: Result<Response<Body>, ApiError>,
     ) -> Response<Body> {
-        let mut response = outcome.unwrap_or_else(|error| {
-            let request_id = request_id(request);
-            error.log(&request_id);
-            error.to_response(&self.config.problem_type_base, &request_id)
-        });
+        let request_id = request_id(request);
+        let (mut response, error) = match outcome {
+            Ok(response) => (response, None),
+            Err(error) => {
+                error.log(&request_id);
+                (
+                    error.to_response(&self.config.problem_type_base, &request_id),
+                    Some(error),
+                )
+            }
+        };
         let headers = response.headers_mut();
         if let Ok(origin) = HeaderValue::from_str(&self.config.cors_allow_origin) {
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
@@ -68,8 +80,77 @@ impl<S: TaskStore> App<S> {
         );
         // Responses hold one caller's private data.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+
+        RequestRecord {
+            request_id: &request_id,
+            trace_id: trace_id(request).as_deref(),
+            function: &self.config.function_name,
+            operation: operation(request),
+            status: response.status().as_u16(),
+            error_kind: error.as_ref().map(ApiError::kind),
+            throttled: error.as_ref().is_some_and(ApiError::is_throttle),
+            cold_start: invocation.cold_start,
+            duration: invocation.started.elapsed(),
+            dynamodb: Duration::from_nanos(invocation.dynamodb_nanos.load(Ordering::Relaxed)),
+        }
+        .emit(&self.config.metrics_namespace);
         response
     }
+}
+
+/// One request in progress: when it started and how long it has waited for DynamoDB.
+struct Invocation {
+    started: Instant,
+    cold_start: bool,
+    dynamodb_nanos: AtomicU64,
+}
+
+impl Invocation {
+    fn start() -> Self {
+        Self {
+            started: Instant::now(),
+            cold_start: telemetry::take_cold_start(),
+            dynamodb_nanos: AtomicU64::new(0),
+        }
+    }
+
+    /// Awaits a store call, adding its time to the request's DynamoDB latency.
+    async fn dynamodb<T>(&self, call: impl Future<Output = T>) -> T {
+        let started = Instant::now();
+        let result = call.await;
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.dynamodb_nanos.fetch_add(nanos, Ordering::Relaxed);
+        result
+    }
+}
+
+/// The operation of the contract (the OpenAPI `operationId`) this request asks for.
+fn operation(request: &Request) -> &'static str {
+    let item = input::raw_task_id(request).is_some();
+    match (request.method().as_str(), item) {
+        ("POST", false) => "createTask",
+        ("GET", false) => "listTasks",
+        ("GET", true) => "getTask",
+        ("PUT", true) => "updateTask",
+        ("PATCH", true) => "patchTask",
+        ("DELETE", true) => "deleteTask",
+        _ => "unsupportedMethod",
+    }
+}
+
+/// The X-Ray trace id of the invocation (from Lambda), or of the request's header.
+fn trace_id(request: &Request) -> Option<String> {
+    request
+        .lambda_context_ref()
+        .and_then(|context| context.xray_trace_id.clone())
+        .or_else(|| {
+            request
+                .headers()
+                .get("x-amzn-trace-id")?
+                .to_str()
+                .ok()
+                .map(str::to_owned)
+        })
 }
 
 /// The Lambda request id, which is also on every log line of the invocation; API
@@ -176,6 +257,7 @@ pub async fn create_task<S: TaskStore>(
     app: &App<S>,
     request: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
+    let invocation = Invocation::start();
     let outcome = async {
         route(&request, &[Method::POST], &[])?;
         let caller = app.caller(&request)?;
@@ -185,12 +267,11 @@ pub async fn create_task<S: TaskStore>(
         let task = Task::create(TaskId::new_random(), caller, new, Timestamp::now());
         let (task, replayed) = match key {
             None => {
-                app.store.create(&task).await?;
+                invocation.dynamodb(app.store.create(&task)).await?;
                 (task, false)
             }
-            Some(key) => match app
-                .store
-                .create_idempotent(&task, &key, &fingerprint)
+            Some(key) => match invocation
+                .dynamodb(app.store.create_idempotent(&task, &key, &fingerprint))
                 .await?
             {
                 Creation::Created(task) => (task, false),
@@ -212,7 +293,8 @@ pub async fn create_task<S: TaskStore>(
         }
         Ok(response)
     };
-    Ok(app.respond(&request, outcome.await))
+    let outcome = outcome.await;
+    Ok(app.respond(&request, invocation, outcome))
 }
 
 /// `GET /tasks` and `GET /tasks/{taskId}`
@@ -220,24 +302,30 @@ pub async fn get_tasks<S: TaskStore>(
     app: &App<S>,
     request: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
+    let invocation = Invocation::start();
     let outcome = async {
         let task_id = route(&request, &[Method::GET], &[Method::GET])?;
         let caller = app.caller(&request)?;
         match task_id {
-            Some(raw) => get_task(app, &caller, &raw).await,
-            None => list_tasks(app, &caller, &request).await,
+            Some(raw) => get_task(app, &invocation, &caller, &raw).await,
+            None => list_tasks(app, &invocation, &caller, &request).await,
         }
     };
-    Ok(app.respond(&request, outcome.await))
+    let outcome = outcome.await;
+    Ok(app.respond(&request, invocation, outcome))
 }
 
 async fn get_task<S: TaskStore>(
     app: &App<S>,
+    invocation: &Invocation,
     caller: &OwnerId,
     raw_id: &str,
 ) -> Result<Response<Body>, ApiError> {
     let id = input::task_id(raw_id)?;
-    let task = app.store.get(caller, id).await?.ok_or(ApiError::NotFound)?;
+    let task = invocation
+        .dynamodb(app.store.get(caller, id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
 
     #[derive(Serialize)]
     struct Found<'a> {
@@ -254,6 +342,7 @@ async fn get_task<S: TaskStore>(
 
 async fn list_tasks<S: TaskStore>(
     app: &App<S>,
+    invocation: &Invocation,
     caller: &OwnerId,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
@@ -276,7 +365,7 @@ async fn list_tasks<S: TaskStore>(
         limit: params.limit,
         after,
     };
-    let page = app.store.list(caller, &query).await?;
+    let page = invocation.dynamodb(app.store.list(caller, &query)).await?;
 
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
@@ -301,15 +390,16 @@ pub async fn update_task<S: TaskStore>(
     app: &App<S>,
     request: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
+    let invocation = Invocation::start();
     let outcome = async {
         let raw_id = route(&request, &[], &[Method::PUT, Method::PATCH])?.unwrap_or_default();
         let caller = app.caller(&request)?;
         let id = input::task_id(&raw_id)?;
         let expected = input::if_match(request.headers())?;
         let changes = input::update(&input::json_object(&request)?)?;
-        let task = app
-            .store
-            .update(&caller, id, &changes, expected, Timestamp::now())
+        let now = Timestamp::now();
+        let task = invocation
+            .dynamodb(app.store.update(&caller, id, &changes, expected, now))
             .await?;
 
         let body = TaskMessage {
@@ -318,7 +408,8 @@ pub async fn update_task<S: TaskStore>(
         };
         Ok(task_response(StatusCode::OK, &task, &body))
     };
-    Ok(app.respond(&request, outcome.await))
+    let outcome = outcome.await;
+    Ok(app.respond(&request, invocation, outcome))
 }
 
 /// `DELETE /tasks/{taskId}`
@@ -326,12 +417,15 @@ pub async fn delete_task<S: TaskStore>(
     app: &App<S>,
     request: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
+    let invocation = Invocation::start();
     let outcome = async {
         let raw_id = route(&request, &[], &[Method::DELETE])?.unwrap_or_default();
         let caller = app.caller(&request)?;
         let id = input::task_id(&raw_id)?;
         let expected = input::if_match(request.headers())?;
-        app.store.delete(&caller, id, expected).await?;
+        invocation
+            .dynamodb(app.store.delete(&caller, id, expected))
+            .await?;
 
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
@@ -347,5 +441,6 @@ pub async fn delete_task<S: TaskStore>(
             },
         ))
     };
-    Ok(app.respond(&request, outcome.await))
+    let outcome = outcome.await;
+    Ok(app.respond(&request, invocation, outcome))
 }

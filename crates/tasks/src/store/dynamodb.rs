@@ -199,23 +199,29 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    let throttled = matches!(
+        error.code(),
+        Some(
+            "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+        )
+    );
     let transient = match &error {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             true
         }
-        SdkError::ServiceError(_) => matches!(
-            error.code(),
-            Some(
-                "ProvisionedThroughputExceededException"
-                    | "ThrottlingException"
-                    | "RequestLimitExceeded"
-                    | "InternalServerError"
-                    | "ServiceUnavailable"
+        SdkError::ServiceError(_) => {
+            matches!(
+                error.code(),
+                Some("InternalServerError" | "ServiceUnavailable")
             )
-        ),
+        }
         _ => false,
     };
-    if transient {
+    if throttled {
+        StoreError::Throttled(Box::new(error))
+    } else if transient {
         StoreError::Unavailable(Box::new(error))
     } else {
         StoreError::Failed(Box::new(error))

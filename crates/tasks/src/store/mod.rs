@@ -30,7 +30,10 @@ pub enum StoreError {
     /// The idempotency key was first used with another request.
     #[error("idempotency key reused with a different request")]
     IdempotencyKeyReused,
-    /// Throttling, a 5xx, a timeout or a refused connection: worth retrying later.
+    /// DynamoDB refused for capacity (throttling), after the SDK's retries.
+    #[error("DynamoDB throttled the request")]
+    Throttled(#[source] ErrorSource),
+    /// A 5xx, a timeout or a refused connection, after the SDK's retries.
     #[error("DynamoDB is unavailable")]
     Unavailable(#[source] ErrorSource),
     /// Anything else the SDK reports (bad configuration, missing table, ...).
