@@ -25,7 +25,9 @@ impl Write for Captured {
 impl Captured {
     fn lines(&self) -> Vec<Value> {
         let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines().map(|line| serde_json::from_str(line).expect("every log line is JSON")).collect()
+        text.lines()
+            .map(|line| serde_json::from_str(line).expect("every log line is JSON"))
+            .collect()
     }
 }
 
@@ -40,19 +42,30 @@ async fn log_of_requests(level: &str) -> (Captured, TestApi) {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let api = TestApi::new().await;
-    let task = api.create(json!({"title": SECRET_TITLE, "description": SECRET_DESCRIPTION})).await;
+    let task = api
+        .create(json!({"title": SECRET_TITLE, "description": SECRET_DESCRIPTION}))
+        .await;
     let id = task_id(&task);
     let token_page = api.list(&[("limit", "1")]).await;
     assert_eq!(token_page.status, 200);
     let stale = with_header(
-        with_body(for_task(api.event("patch-task"), &id), &json!({"title": SECRET_TITLE})),
+        with_body(
+            for_task(api.event("patch-task"), &id),
+            &json!({"title": SECRET_TITLE}),
+        ),
         "If-Match",
         "\"9\"",
     );
     assert_eq!(api.send(stale).await.status, 412);
-    let invalid = with_body(api.event("create-task"), &json!({"title": "", "description": SECRET_DESCRIPTION}));
+    let invalid = with_body(
+        api.event("create-task"),
+        &json!({"title": "", "description": SECRET_DESCRIPTION}),
+    );
     assert_eq!(api.send(invalid).await.status, 400);
-    let token = with_query(api.event("list-tasks"), &[("nextToken", "secret-token-value")]);
+    let token = with_query(
+        api.event("list-tasks"),
+        &[("nextToken", "secret-token-value")],
+    );
     assert_eq!(api.send(token).await.status, 400);
     (captured, api)
 }
@@ -61,13 +74,31 @@ async fn log_of_requests(level: &str) -> (Captured, TestApi) {
 async fn each_request_writes_one_info_line_with_its_ids_and_outcome() {
     let (captured, _api) = log_of_requests("info").await;
     let lines = captured.lines();
-    let requests: Vec<&Value> = lines.iter().filter(|l| l["fields"]["message"] == "request" || l["message"] == "request").collect();
+    let requests: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["fields"]["message"] == "request" || l["message"] == "request")
+        .collect();
     assert_eq!(requests.len(), 5, "one line per request: {lines:#?}");
     assert_eq!(lines.len(), 5, "nothing else at info: {lines:#?}");
 
-    let operations: Vec<&str> = requests.iter().map(|l| l["operation"].as_str().unwrap()).collect();
-    assert_eq!(operations, ["createTask", "listTasks", "patchTask", "createTask", "listTasks"]);
-    let statuses: Vec<u64> = requests.iter().map(|l| l["status"].as_u64().unwrap()).collect();
+    let operations: Vec<&str> = requests
+        .iter()
+        .map(|l| l["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        operations,
+        [
+            "createTask",
+            "listTasks",
+            "patchTask",
+            "createTask",
+            "listTasks"
+        ]
+    );
+    let statuses: Vec<u64> = requests
+        .iter()
+        .map(|l| l["status"].as_u64().unwrap())
+        .collect();
     assert_eq!(statuses, [201, 200, 412, 400, 400]);
     for line in &requests {
         assert_eq!(line["level"], "INFO");
@@ -87,16 +118,31 @@ async fn each_request_writes_one_info_line_with_its_ids_and_outcome() {
 async fn no_task_content_or_token_reaches_the_log_at_info() {
     let (captured, api) = log_of_requests("info").await;
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    for secret in [SECRET_TITLE, SECRET_DESCRIPTION, "secret-token-value", api.caller.as_str()] {
-        assert!(!text.contains(secret), "{secret:?} leaked into the log:\n{text}");
+    for secret in [
+        SECRET_TITLE,
+        SECRET_DESCRIPTION,
+        "secret-token-value",
+        api.caller.as_str(),
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{secret:?} leaked into the log:\n{text}"
+        );
     }
 }
 
 #[tokio::test]
 async fn debug_adds_the_details_of_refused_requests() {
     let (captured, _api) = log_of_requests("debug").await;
-    let refused: Vec<Value> =
-        captured.lines().into_iter().filter(|l| l["message"] == "request refused").collect();
+    let refused: Vec<Value> = captured
+        .lines()
+        .into_iter()
+        .filter(|l| l["message"] == "request refused")
+        .collect();
     assert_eq!(refused.len(), 3, "{refused:#?}");
-    assert!(refused.iter().any(|l| l["fields"].as_str().unwrap_or_default().contains("title")));
+    assert!(
+        refused
+            .iter()
+            .any(|l| l["fields"].as_str().unwrap_or_default().contains("title"))
+    );
 }
