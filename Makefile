@@ -1,6 +1,7 @@
 # The two commands of this project (see README):
 #   make dev    start the API locally on http://127.0.0.1:9000 (local DynamoDB, no AWS account)
 #   make test   run every check and test (what CI runs)
+#   make bench  measure cold start, latency, memory and size (not a test: prints figures)
 # Both install what they lack into the project: .venv (PyPI) and node_modules (npm).
 
 SHELL := /bin/bash
@@ -8,11 +9,12 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test
+.PHONY: help dev test bench
 
 help:
 	@echo "make dev    start the API locally on http://127.0.0.1:$${PORT:-9000}"
 	@echo "make test   run every check and test (CI runs this)"
+	@echo "make bench  measure cold start, latency, memory and size (prints figures)"
 
 .venv/.dev-installed: tools/requirements-dev.txt
 	python3 -m venv .venv
@@ -32,3 +34,6 @@ dev: .venv/.dev-installed node_modules/.installed
 
 test: .venv/.test-installed node_modules/.installed
 	tools/test.sh
+
+bench: .venv/.dev-installed node_modules/.installed
+	tools/bench.sh $(BENCH_ARGS)

@@ -42,10 +42,41 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 /// from 25 ms, for throttling, 5xx, timeouts and connection failures.
 pub const MAX_ATTEMPTS: u32 = 3;
 
+/// The roots that AWS endpoints' certificates chain to (Amazon Trust Services).
+const AMAZON_ROOT_CAS: &str = include_str!("amazon-root-cas.pem");
+
+/// The SDK's HTTPS client (rustls with aws-lc, as by default), trusting only Amazon's roots.
+///
+/// By default the client loads the operating system's trust store when it is built, before
+/// the function's first poll: on Linux it reads the CA bundle and then every file of
+/// /etc/ssl/certs, about 140 here. That was most of the functions' init time (`make bench`).
+/// The five roots compiled in cost no file access, and trust is narrower: this client only
+/// ever talks to DynamoDB. A local endpoint over plain HTTP needs no roots at all.
+fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    let roots = tls::TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AMAZON_ROOT_CAS.as_bytes());
+    let context = tls::TlsContext::builder().with_trust_store(roots).build();
+    let builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
+        tls::rustls_provider::CryptoMode::AwsLc,
+    ));
+    match context {
+        Ok(context) => builder.tls_context(context).build_https(),
+        // Cannot happen with the bundled PEM (a unit test builds it); fall back to the
+        // system's roots rather than fail.
+        Err(_) => builder.build_https(),
+    }
+}
+
 /// Builds the SDK client from the environment (region, credentials, and
 /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server). Call once per process.
 pub async fn dynamodb_client() -> Client {
-    client_from(&aws_config::load_from_env().await)
+    let sdk_config = aws_config::from_env()
+        .http_client(https_client())
+        .load()
+        .await;
+    client_from(&sdk_config)
 }
 
 /// The client with this project's retry and timeout budget, from any SDK configuration.
@@ -679,6 +710,20 @@ mod tests {
             new,
             Timestamp::parse("2025-09-29T10:00:00Z").unwrap(),
         )
+    }
+
+    #[test]
+    fn the_bundled_amazon_roots_make_a_tls_context() {
+        assert_eq!(AMAZON_ROOT_CAS.matches("BEGIN CERTIFICATE").count(), 5);
+        let roots = aws_smithy_http_client::tls::TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(AMAZON_ROOT_CAS.as_bytes());
+        assert!(
+            aws_smithy_http_client::tls::TlsContext::builder()
+                .with_trust_store(roots)
+                .build()
+                .is_ok()
+        );
     }
 
     #[test]
