@@ -6,7 +6,8 @@ minimal `lambda_runtime` function built with the same profile (crates/tasks/exam
 hello_floor.rs). Prints a table and writes the same figures as JSON.
 
 Figures per function:
-- init: process start to its first `/next` poll (what Lambda bills as Init Duration);
+- init: process start to its first `/next` poll (what Lambda bills as Init Duration), the
+  median of --cold-starts fresh processes (one sample is too noisy on a shared machine);
 - first: the first invocation, event handed out to response received;
 - warm p50 / p99 over --invocations invocations;
 - outside DynamoDB p99: each warm invocation's time minus its own DynamoDB time, which the
@@ -178,9 +179,21 @@ def ms(seconds):
     return round(seconds * 1000, 3)
 
 
+def cold_inits(executable, env):
+    """Init times of --cold-starts fresh processes (start to first poll), then stopped."""
+    inits = []
+    for _ in range(ARGS.cold_starts):
+        function = Function(executable, env)
+        inits.append(function.init)
+        function.stop()
+    return inits
+
+
 def measure(executable, env, events, on_response=lambda response: None):
     """Init, first and warm figures for one function; `events` yields one event per call."""
+    inits = cold_inits(executable, env)
     function = Function(executable, env)
+    inits.append(function.init)
 
     def call():
         seconds, response = function.invoke(next(events))
@@ -199,7 +212,10 @@ def measure(executable, env, events, on_response=lambda response: None):
     handler_outside = [(line["durationMs"] - line["dynamodbMs"]) / 1000 for line in lines]
     dynamo = [line["dynamodbMs"] / 1000 for line in lines]
     return {
-        "init_ms": ms(function.init),
+        "init_ms": ms(statistics.median(inits)),
+        "init_min_ms": ms(min(inits)),
+        "init_max_ms": ms(max(inits)),
+        "cold_starts": len(inits),
         "first_ms": ms(first),
         "warm_p50_ms": ms(statistics.median(warm)),
         "warm_p99_ms": ms(percentile(warm, 0.99)),
@@ -299,7 +315,7 @@ def list_scaling(executable, function_env):
 def report(results):
     floor = results["floor"]
     rows = []
-    header = ("function", "init ms", "x floor", "first ms", "warm p50", "warm p99",
+    header = ("function", "init ms (median)", "x floor", "first ms", "warm p50", "warm p99",
               "DDB p99", "outside DDB p99", "handler outside DDB p99", "peak RSS MiB", "zip KiB")
     for name in FUNCTIONS + ["floor"]:
         r = results[name]
@@ -312,7 +328,8 @@ def report(results):
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
     line = lambda row: "  ".join(str(v).rjust(w) if i else str(v).ljust(w) for i, (v, w) in enumerate(zip(row, widths)))
     print()
-    print("All times in ms; warm figures over %d invocations; DDB = time waiting for DynamoDB," % ARGS.invocations)
+    print("All times in ms; init is the median of %d cold starts; warm figures over %d invocations;" % (ARGS.cold_starts + 1, ARGS.invocations))
+    print("DDB = time waiting for DynamoDB,")
     print("as each function logs it; 'outside DDB' is end to end through the emulator,")
     print("'handler outside DDB' is inside the handler only.")
     print(line(header))
@@ -337,5 +354,6 @@ if __name__ == "__main__":
     parser.add_argument("out")
     parser.add_argument("--invocations", type=int, default=1000)
     parser.add_argument("--list-invocations", type=int, default=300)
+    parser.add_argument("--cold-starts", type=int, default=15)
     ARGS = parser.parse_args()
     main()
