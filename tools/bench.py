@@ -48,6 +48,10 @@ class RuntimeApi:
         self.events = queue.Queue()
         self.results = queue.Queue()
         self.first_poll = None
+        # When each event was handed out, by request id: set before the answer is written,
+        # because the function may post its response on another connection before this
+        # handler thread runs again.
+        self.sent = {}
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -73,10 +77,10 @@ class RuntimeApi:
                 self.send_header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:bench")
                 self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
                 self.send_header("Content-Length", str(len(body)))
+                api.sent[request_id] = time.perf_counter()
                 self.end_headers()
                 self.wfile.write(body)
                 self.wfile.flush()
-                api.sent = time.perf_counter()
 
             def do_POST(self):
                 received = time.perf_counter()
@@ -85,8 +89,11 @@ class RuntimeApi:
                 self.send_response(202)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                kind = self.path.rsplit("/", 1)[-1]
-                api.results.put((kind, received - api.sent, payload))
+                # /2018-06-01/runtime/invocation/<request id>/response (or /error)
+                parts = self.path.rstrip("/").split("/")
+                kind, request_id = parts[-1], parts[-2]
+                sent = api.sent.pop(request_id, received)
+                api.results.put((kind, received - sent, payload))
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -320,6 +327,10 @@ def report(results):
     for name in FUNCTIONS + ["floor"]:
         r = results[name]
         r["init_ratio_to_floor"] = round(r["init_ms"] / floor["init_ms"], 2)
+        r["first_ratio_to_floor"] = round(r["first_ms"] / floor["first_ms"], 2)
+        r["warm_p50_ratio_to_floor"] = round(r["warm_p50_ms"] / floor["warm_p50_ms"], 2)
+        r["peak_rss_ratio_to_floor"] = round(r["peak_rss_mib"] / floor["peak_rss_mib"], 2)
+        r["zip_ratio_to_floor"] = round(r["zip_bytes"] / floor["zip_bytes"], 2) if r["zip_bytes"] else None
         rows.append((name, r["init_ms"], r["init_ratio_to_floor"], r["first_ms"], r["warm_p50_ms"],
                      r["warm_p99_ms"], r["dynamodb_p99_ms"] if r["dynamodb_p99_ms"] is not None else "-",
                      r["outside_dynamodb_p99_ms"] if r["outside_dynamodb_p99_ms"] is not None else "-",
@@ -336,6 +347,12 @@ def report(results):
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print(line(row))
+    print()
+    print("Ratios to the floor (init, first, warm p50, peak RSS, zip):")
+    for name in FUNCTIONS:
+        r = results[name]
+        print(f"  {name:<12} {r['init_ratio_to_floor']:>5}  {r['first_ratio_to_floor']:>6}  "
+              f"{r['warm_p50_ratio_to_floor']:>5}  {r['peak_rss_ratio_to_floor']:>5}  {r['zip_ratio_to_floor']:>5}")
     s = results["list_scaling"]
     print()
     print(f"GET /tasks, caller with 10 tasks: p50 {s['p50_small_ms']} ms / p99 {s['p99_small_ms']} ms with 10 "
