@@ -29,6 +29,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -118,15 +119,16 @@ class Function:
     def __init__(self, executable, env):
         self.api = RuntimeApi()
         self.request_lines = []
+        # The log goes to a file, read after the run: a thread reading a pipe here would
+        # compete with the emulator's threads and show up in the timings.
+        self.log = tempfile.TemporaryFile(mode="w+")
         started = time.perf_counter()
         self.process = subprocess.Popen(
             [str(executable)],
             env={**env, "AWS_LAMBDA_RUNTIME_API": self.api.address},
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.DEVNULL,
-            text=True,
         )
-        threading.Thread(target=self._read_logs, daemon=True).start()
         # Wait for the first poll: the end of init.
         while self.api.first_poll is None:
             if self.process.poll() is not None:
@@ -135,7 +137,8 @@ class Function:
         self.init = self.api.first_poll - started
 
     def _read_logs(self):
-        for line in self.process.stdout:
+        self.log.seek(0)
+        for line in self.log:
             try:
                 record = json.loads(line)
             except ValueError:
@@ -161,6 +164,8 @@ class Function:
         self.process.terminate()
         self.process.wait()
         self.api.close()
+        self._read_logs()
+        self.log.close()
 
 
 def event(name, caller, task_id=None, body=None, query=None):
@@ -210,7 +215,6 @@ def measure(executable, env, events, on_response=lambda response: None):
     first = call()
     warm = [call() for _ in range(ARGS.invocations)]
     rss = function.peak_rss_kib()
-    time.sleep(0.2)  # the last log lines
     function.stop()
     lines = function.request_lines[1:]
     # End to end (runtime, event parsing, handler, response, emulator) minus DynamoDB time,
