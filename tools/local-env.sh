@@ -6,4 +6,12 @@ export TABLE_NAME=${TABLE_NAME:-tasks-local}
 export PAGE_TOKEN_SECRET=local-development-page-token-secret-not-for-production
 export DYNAMODB_PID_FILE
 DYNAMODB_PID_FILE=$(mktemp)
-trap 'kill "$(cat "$DYNAMODB_PID_FILE")" 2>/dev/null; rm -f "$DYNAMODB_PID_FILE"' EXIT
+# On exit: stop the process groups the script registered (stop_on_exit), then DynamoDB.
+stopped_on_exit=()
+stop_on_exit() { stopped_on_exit+=("$1"); }
+stop_local_processes() {
+  for group in "${stopped_on_exit[@]}"; do kill -- -"$group" 2>/dev/null; done
+  kill "$(cat "$DYNAMODB_PID_FILE")" 2>/dev/null
+  rm -f "$DYNAMODB_PID_FILE"
+}
+trap stop_local_processes EXIT

@@ -25,8 +25,7 @@ step "make dev's stack end to end: cargo lambda watch on a free port"
 API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 TASKS_LOCAL_CALLER_ID=smoke-test setsid cargo lambda watch --invoke-address 127.0.0.1 \
   --invoke-port "$API_PORT" > target/smoke-watch.log 2>&1 &
-watch_pid=$!
-trap 'kill -- -"$watch_pid" 2>/dev/null; kill "$(cat "$DYNAMODB_PID_FILE")" 2>/dev/null' EXIT
+stop_on_exit $!
 python3 tools/smoke_local_api.py "http://127.0.0.1:$API_PORT" || { cat target/smoke-watch.log; exit 1; }
 
 step "cargo test"
@@ -38,8 +37,7 @@ openapi-spec-validator docs/openapi.yaml
 GATEWAY_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # API Gateway's REST events, built from each HTTP request (cargo test built the example).
 setsid target/debug/examples/rest_gateway "$GATEWAY_PORT" schemathesis > target/rest-gateway.log 2>&1 &
-gateway_pid=$!
-trap 'kill -- -"$watch_pid" -"$gateway_pid" 2>/dev/null; kill "$(cat "$DYNAMODB_PID_FILE")" 2>/dev/null' EXIT
+stop_on_exit $!
 # ignored_auth: there is no authorizer locally (the gateway always adds the caller's claims).
 # ensure_resource_availability: a replay of a keyed create answers as the first request did,
 # even after that task was deleted (README); hypothesis reuses small keys and bodies across

@@ -270,14 +270,18 @@ impl IdempotencyKey {
     }
 }
 
-/// SHA-256 over length-prefixed parts, so that no two different part lists collide.
-pub(crate) fn digest_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> [u8; 32] {
+/// SHA-256 over length-prefixed parts (so that no two different part lists collide), in hex.
+pub(crate) fn hex_digest<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part);
     }
-    hasher.finalize().into()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A stored task.
@@ -328,15 +332,14 @@ impl NewTask {
         let due = self.due_date.map(Timestamp::to_rfc3339).unwrap_or_default();
         let tags: Vec<&str> = self.tags.iter().map(Tag::as_str).collect();
         let tags = tags.join(",");
-        let digest = digest_parts([
+        hex_digest([
             self.title.as_str().as_bytes(),
             self.description.as_str().as_bytes(),
             self.status.as_str().as_bytes(),
             self.priority.as_str().as_bytes(),
             due.as_bytes(),
             tags.as_bytes(),
-        ]);
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        ])
     }
 }
 

@@ -263,7 +263,8 @@ pub async fn create_task<S: TaskStore>(
         let caller = app.caller(&request)?;
         let key = input::idempotency_key(request.headers())?;
         let new = input::new_task(&input::json_object(&request)?)?;
-        let fingerprint = new.fingerprint();
+        // Only a keyed create compares requests.
+        let fingerprint = key.as_ref().map(|_| new.fingerprint()).unwrap_or_default();
         let task = Task::create(TaskId::new_random(), caller, new, Timestamp::now());
         let (task, replayed) = match key {
             None => {

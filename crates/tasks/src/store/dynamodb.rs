@@ -22,7 +22,7 @@ use super::{
 };
 use crate::domain::{
     Description, IdempotencyKey, OwnerId, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId,
-    Timestamp, Title, Version, digest_parts,
+    Timestamp, Title, Version, hex_digest,
 };
 
 pub const OWNER_INDEX: &str = "byOwner";
@@ -54,19 +54,24 @@ const AMAZON_ROOT_CAS: &str = include_str!("amazon-root-cas.pem");
 /// ever talks to DynamoDB. A local endpoint over plain HTTP needs no roots at all.
 fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls;
-    let roots = tls::TrustStore::empty()
-        .with_native_roots(false)
-        .with_pem_certificate(AMAZON_ROOT_CAS.as_bytes());
-    let context = tls::TlsContext::builder().with_trust_store(roots).build();
     let builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
         tls::rustls_provider::CryptoMode::AwsLc,
     ));
-    match context {
+    match amazon_tls_context() {
         Ok(context) => builder.tls_context(context).build_https(),
         // Cannot happen with the bundled PEM (a unit test builds it); fall back to the
         // system's roots rather than fail.
         Err(_) => builder.build_https(),
     }
+}
+
+fn amazon_tls_context()
+-> Result<aws_smithy_http_client::tls::TlsContext, aws_smithy_http_client::HttpClientError> {
+    use aws_smithy_http_client::tls;
+    let roots = tls::TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AMAZON_ROOT_CAS.as_bytes());
+    tls::TlsContext::builder().with_trust_store(roots).build()
 }
 
 /// Builds the SDK client from the environment (region, credentials, and
@@ -266,9 +271,8 @@ fn is_condition_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> b
 
 /// The key of the idempotency record of one owner's key; hashed to a fixed length.
 fn idempotency_record_id(owner: &OwnerId, key: &IdempotencyKey) -> String {
-    let digest = digest_parts([owner.as_str().as_bytes(), key.as_str().as_bytes()]);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("idempotency#{hex}")
+    let hash = hex_digest([owner.as_str().as_bytes(), key.as_str().as_bytes()]);
+    format!("idempotency#{hash}")
 }
 
 /// Collects the clauses of an UpdateItem expression. Every attribute goes through a
@@ -322,30 +326,22 @@ impl UpdateExpression {
 }
 
 impl DynamoTaskStore {
-    /// After a conditional write failed: was the task missing (or someone else's), or at
-    /// another version? Only used to choose between 404 and 412; the write itself was
-    /// already refused by DynamoDB.
-    async fn explain_condition_failure(
+    /// After a conditional write was refused: the task as it is now, if the refusal can
+    /// have come from `expected` (else, or if it is missing or someone else's, NotFound).
+    /// Only used to answer; the write itself was already refused by DynamoDB.
+    async fn task_after_refusal(
         &self,
         owner: &OwnerId,
         id: TaskId,
         expected: Option<Version>,
-    ) -> StoreError {
+    ) -> Result<Task, StoreError> {
         // Without a version in the condition, only a missing or foreign task fails it.
         if expected.is_none() {
-            return StoreError::NotFound;
+            return Err(StoreError::NotFound);
         }
-        match self.get(owner, id).await {
-            Ok(Some(current)) => StoreError::VersionMismatch {
-                current: current.version,
-            },
-            Ok(None) => StoreError::NotFound,
-            Err(error) => error,
-        }
+        self.get(owner, id).await?.ok_or(StoreError::NotFound)
     }
-}
 
-impl DynamoTaskStore {
     /// Puts a task that an idempotency record describes. If it is already there, another
     /// request for the same record put it (the id is the record's), which is the goal.
     async fn put_recorded_task(&self, task: &Task) -> Result<(), StoreError> {
@@ -639,23 +635,19 @@ impl TaskStore for DynamoTaskStore {
                 from_item(item)
             }
             Err(error) if is_condition_failure(&error) => {
-                let Some(version) = expected else {
-                    return Err(StoreError::NotFound);
-                };
-                match self.get(owner, id).await? {
-                    None => Err(StoreError::NotFound),
-                    // The SDK retried this very update after its first answer was lost: the
-                    // stored task is our write (next version, our timestamp, our values).
-                    Some(current)
-                        if current.version == Version::new(version.get() + 1)
-                            && current.updated_at == now
-                            && changes.are_reflected_in(&current) =>
-                    {
-                        Ok(current)
-                    }
-                    Some(current) => Err(StoreError::VersionMismatch {
+                let current = self.task_after_refusal(owner, id, expected).await?;
+                // The SDK retried this very update after its first answer was lost: the
+                // stored task is our write (next version, our timestamp, our values).
+                let own_write = expected
+                    .is_some_and(|version| current.version == Version::new(version.get() + 1))
+                    && current.updated_at == now
+                    && changes.are_reflected_in(&current);
+                if own_write {
+                    Ok(current)
+                } else {
+                    Err(StoreError::VersionMismatch {
                         current: current.version,
-                    }),
+                    })
                 }
             }
             Err(error) => Err(classify(error)),
@@ -687,7 +679,10 @@ impl TaskStore for DynamoTaskStore {
         match request.send().await {
             Ok(_) => Ok(()),
             Err(error) if is_condition_failure(&error) => {
-                Err(self.explain_condition_failure(owner, id, expected).await)
+                let current = self.task_after_refusal(owner, id, expected).await?;
+                Err(StoreError::VersionMismatch {
+                    current: current.version,
+                })
             }
             Err(error) => Err(classify(error)),
         }
@@ -715,15 +710,7 @@ mod tests {
     #[test]
     fn the_bundled_amazon_roots_make_a_tls_context() {
         assert_eq!(AMAZON_ROOT_CAS.matches("BEGIN CERTIFICATE").count(), 5);
-        let roots = aws_smithy_http_client::tls::TrustStore::empty()
-            .with_native_roots(false)
-            .with_pem_certificate(AMAZON_ROOT_CAS.as_bytes());
-        assert!(
-            aws_smithy_http_client::tls::TlsContext::builder()
-                .with_trust_store(roots)
-                .build()
-                .is_ok()
-        );
+        assert!(amazon_tls_context().is_ok());
     }
 
     #[test]
