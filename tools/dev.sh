@@ -11,4 +11,5 @@ export TASKS_LOCAL_CALLER_ID=${TASKS_LOCAL_CALLER_ID:-local-developer}
 tools/local-dynamodb.sh "$DYNAMODB_PORT" "$TABLE_NAME" .dynamodb
 echo "DynamoDB (dynalite) on 127.0.0.1:$DYNAMODB_PORT, table $TABLE_NAME, data in .dynamodb/"
 echo "API on http://127.0.0.1:${PORT:-9000}/tasks as caller $TASKS_LOCAL_CALLER_ID (Ctrl-C stops both)"
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "${PORT:-9000}"
+# Only a build with the local-caller feature honours TASKS_LOCAL_CALLER_ID.
+cargo lambda watch --features local-caller --invoke-address 127.0.0.1 --invoke-port "${PORT:-9000}"

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApi, event, for_task, into_test_response, with_body, with_header};
+use crate::helpers::{self, TestApi, event, for_task, into_test_response, with_body, with_header};
 use tasks::api;
 
 #[tokio::test]
@@ -154,6 +154,56 @@ async fn a_body_over_16_kib_is_413_and_a_non_json_body_is_415() {
         "application/x-www-form-urlencoded",
     );
     assert_eq!(api.send(form).await.status, 415);
+}
+
+#[tokio::test]
+async fn a_body_without_a_content_type_is_415() {
+    let api = TestApi::new().await;
+    let mut event = api.event("create-task");
+    for headers in ["headers", "multiValueHeaders"] {
+        event[headers]
+            .as_object_mut()
+            .unwrap()
+            .remove("Content-Type");
+    }
+    let response = api.send(event).await;
+    assert_eq!(response.status, 415, "{}", response.body);
+    assert!(
+        response.body["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/unsupported-media-type")
+    );
+}
+
+#[tokio::test]
+async fn an_id_token_of_another_app_client_is_401() {
+    let api = TestApi::new().await;
+    let mut event = api.event("create-task");
+    event["requestContext"]["authorizer"]["claims"]["aud"] = json!("another-app-client");
+    let response = api.send(event).await;
+    assert_eq!(response.status, 401, "{}", response.body);
+    assert_eq!(api.list(&[]).await.body["count"], 0, "nothing was written");
+}
+
+#[tokio::test]
+async fn an_access_token_is_401_because_only_id_tokens_carry_the_audience() {
+    let api = TestApi::new().await;
+    let mut event = api.event("list-tasks");
+    let claims = &mut event["requestContext"]["authorizer"]["claims"];
+    claims["token_use"] = json!("access");
+    claims.as_object_mut().unwrap().remove("aud");
+    claims["client_id"] = json!(helpers::EVENTS_CLIENT_ID);
+    assert_eq!(api.send(event).await.status, 401);
+}
+
+#[tokio::test]
+async fn a_title_with_a_bidirectional_override_or_a_description_with_nul_is_400() {
+    let api = TestApi::new().await;
+    let body = json!({"title": "invoice\u{202E}fdp.exe", "description": "a\u{0}b"});
+    let response = api.send(with_body(api.event("create-task"), &body)).await;
+    assert_eq!(response.status, 400, "{}", response.body);
+    assert_eq!(response.error_fields(), ["description", "title"]);
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@ use tasks::api::{self, App};
 use tasks::store::{DynamoTaskStore, client_from, dynamodb_client};
 
 pub const TEST_SECRET: &str = "integration-tests-page-token-secret-0123";
+/// The app client (`aud`) of the ID tokens in `events/`; the tests' API accepts only it.
+pub const EVENTS_CLIENT_ID: &str = "1example23456789example";
 
 pub fn events_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events")
@@ -20,19 +22,15 @@ pub fn event(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
-/// The local DynamoDB's endpoint.
+/// The local DynamoDB's endpoint; a test refuses to run against any other.
 pub fn local_endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_default()
+    tasks::store::local_endpoint()
+        .unwrap_or_else(|reason| panic!("integration tests need `make test`'s DynamoDB: {reason}"))
 }
 
-/// The table `make test` created; refuses to run against anything but a local endpoint.
+/// The table `make test` created.
 fn table_name() -> String {
-    let endpoint = local_endpoint();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
-        "integration tests need the local DynamoDB that `make test` starts \
-         (AWS_ENDPOINT_URL_DYNAMODB is {endpoint:?})"
-    );
+    local_endpoint();
     std::env::var("TABLE_NAME").expect("TABLE_NAME is set by `make test`")
 }
 
@@ -41,6 +39,7 @@ pub fn config(table: &str) -> Config {
         "TABLE_NAME" => Some(table.to_owned()),
         "PAGE_TOKEN_SECRET" => Some(TEST_SECRET.to_owned()),
         "CORS_ALLOW_ORIGIN" => Some("https://app.example.com".to_owned()),
+        "ALLOWED_CLIENT_IDS" => Some(EVENTS_CLIENT_ID.to_owned()),
         _ => None,
     })
     .expect("test configuration is valid")
@@ -86,6 +85,7 @@ impl TestApi {
     }
 
     pub async fn with_table(table: &str) -> Self {
+        local_endpoint();
         let store = DynamoTaskStore::new(dynamodb_client().await, table);
         Self {
             app: App::new(store, config(table)),

@@ -9,6 +9,8 @@ use tasks::{Config, telemetry};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
+    // Listing signs page tokens: the only function given PAGE_TOKEN_SECRET.
+    config.require_page_token_secret()?;
     // Built once per execution environment and reused by every invocation.
     let store = DynamoTaskStore::new(dynamodb_client().await, &config.table_name);
     let app = App::new(store, config);

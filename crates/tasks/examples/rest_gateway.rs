@@ -29,6 +29,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         .get(2)
         .cloned()
         .unwrap_or_else(|| "local-rest-gateway".into());
+    // It writes to the table it is given: only ever a local one.
+    tasks::store::local_endpoint()?;
     let config = Config::from_env()?;
     let app = Box::leak(Box::new(App::new(
         DynamoTaskStore::new(dynamodb_client().await, &config.table_name),

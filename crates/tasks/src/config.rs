@@ -12,8 +12,9 @@ pub const DEFAULT_PROBLEM_TYPE_BASE: &str = "https://task-api.example/problems/"
 pub struct Config {
     /// `TABLE_NAME`: the tasks table.
     pub table_name: String,
-    /// `PAGE_TOKEN_SECRET`: key that signs `nextToken`s (at least 32 bytes).
-    pub page_token_secret: Vec<u8>,
+    /// `PAGE_TOKEN_SECRET`: key that signs `nextToken`s (at least 32 bytes). Only the
+    /// function that lists tasks is given it (see [`Config::require_page_token_secret`]).
+    pub page_token_secret: Option<Vec<u8>>,
     /// `CORS_ALLOW_ORIGIN`: value of `Access-Control-Allow-Origin`, `*` by default.
     pub cors_allow_origin: String,
     /// `PROBLEM_TYPE_BASE_URL`: prefix of the `type` URI of every problem response.
@@ -22,9 +23,15 @@ pub struct Config {
     pub function_name: String,
     /// `METRICS_NAMESPACE`: CloudWatch namespace of the EMF metrics, `TaskApi` by default.
     pub metrics_namespace: String,
+    /// `ALLOWED_CLIENT_IDS`: comma-separated Cognito app client ids whose ID tokens are
+    /// accepted. API Gateway's authorizer checks a token's signature, issuer and expiry but
+    /// not which app client it was issued to. Empty or unset: any (local runs only).
+    pub allowed_client_ids: Vec<String>,
     /// `TASKS_LOCAL_CALLER_ID`: the caller to assume when a request carries no Cognito
-    /// claims. Only local tooling sets it (`make dev`); template.yaml never does.
+    /// claims. Read only by builds with the `local-caller` feature (local tooling).
     pub local_caller: Option<OwnerId>,
+    /// `TASKS_LOCAL_CALLER_ID` is set, but this build ignores it (no `local-caller`).
+    pub local_caller_ignored: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,31 +56,56 @@ impl Config {
     /// process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let table_name = lookup("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
-        let secret =
-            lookup("PAGE_TOKEN_SECRET").ok_or(ConfigError::Missing("PAGE_TOKEN_SECRET"))?;
-        if secret.len() < MIN_SECRET_BYTES {
+        let page_token_secret = lookup("PAGE_TOKEN_SECRET").map(String::into_bytes);
+        if page_token_secret
+            .as_ref()
+            .is_some_and(|secret| secret.len() < MIN_SECRET_BYTES)
+        {
             return Err(ConfigError::Invalid {
                 name: "PAGE_TOKEN_SECRET",
                 reason: "must be at least 32 bytes",
             });
         }
-        let local_caller = lookup("TASKS_LOCAL_CALLER_ID")
+        let local_caller_setting = lookup("TASKS_LOCAL_CALLER_ID");
+        let local_caller_ignored =
+            !cfg!(feature = "local-caller") && local_caller_setting.is_some();
+        let local_caller = local_caller_setting
+            .filter(|_| cfg!(feature = "local-caller"))
             .map(|raw| OwnerId::parse(&raw))
             .transpose()
             .map_err(|reason| ConfigError::Invalid {
                 name: "TASKS_LOCAL_CALLER_ID",
                 reason,
             })?;
+        let allowed_client_ids = lookup("ALLOWED_CLIENT_IDS")
+            .map(|ids| {
+                ids.split(',')
+                    .map(str::trim)
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Self {
             table_name,
-            page_token_secret: secret.into_bytes(),
+            page_token_secret,
             cors_allow_origin: lookup("CORS_ALLOW_ORIGIN").unwrap_or_else(|| "*".into()),
             problem_type_base: lookup("PROBLEM_TYPE_BASE_URL")
                 .unwrap_or_else(|| DEFAULT_PROBLEM_TYPE_BASE.into()),
             function_name: lookup("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "local".into()),
             metrics_namespace: lookup("METRICS_NAMESPACE").unwrap_or_else(|| "TaskApi".into()),
+            allowed_client_ids,
             local_caller,
+            local_caller_ignored,
         })
+    }
+
+    /// For the function that lists tasks: its page tokens need the signing secret.
+    pub fn require_page_token_secret(&self) -> Result<(), ConfigError> {
+        match self.page_token_secret {
+            Some(_) => Ok(()),
+            None => Err(ConfigError::Missing("PAGE_TOKEN_SECRET")),
+        }
     }
 }
 
@@ -93,12 +125,31 @@ mod tests {
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
-    fn table_and_secret_are_required_and_the_rest_has_defaults() {
-        let config = config(&[("TABLE_NAME", "tasks"), ("PAGE_TOKEN_SECRET", SECRET)]).unwrap();
+    fn table_is_required_and_the_rest_has_defaults() {
+        let config = config(&[("TABLE_NAME", "tasks")]).unwrap();
         assert_eq!(config.table_name, "tasks");
         assert_eq!(config.cors_allow_origin, "*");
         assert_eq!(config.problem_type_base, DEFAULT_PROBLEM_TYPE_BASE);
         assert_eq!(config.local_caller, None);
+        assert!(config.allowed_client_ids.is_empty());
+        assert!(config.page_token_secret.is_none());
+    }
+
+    #[test]
+    fn listing_function_fails_at_start_up_without_the_page_token_secret() {
+        let without = config(&[("TABLE_NAME", "tasks")]).unwrap();
+        assert!(matches!(
+            without.require_page_token_secret(),
+            Err(ConfigError::Missing("PAGE_TOKEN_SECRET"))
+        ));
+        let with = config(&[("TABLE_NAME", "tasks"), ("PAGE_TOKEN_SECRET", SECRET)]).unwrap();
+        assert!(with.require_page_token_secret().is_ok());
+    }
+
+    #[test]
+    fn allowed_client_ids_are_a_comma_separated_list() {
+        let config = config(&[("TABLE_NAME", "t"), ("ALLOWED_CLIENT_IDS", "abc, def,")]).unwrap();
+        assert_eq!(config.allowed_client_ids, ["abc", "def"]);
     }
 
     #[test]
@@ -116,14 +167,27 @@ mod tests {
         ));
     }
 
+    #[cfg(feature = "local-caller")]
     #[test]
-    fn local_caller_is_read_only_when_set() {
+    fn local_build_reads_the_local_caller() {
         let config = config(&[
             ("TABLE_NAME", "t"),
-            ("PAGE_TOKEN_SECRET", SECRET),
             ("TASKS_LOCAL_CALLER_ID", "local-developer"),
         ])
         .unwrap();
         assert_eq!(config.local_caller.unwrap().as_str(), "local-developer");
+        assert!(!config.local_caller_ignored);
+    }
+
+    #[cfg(not(feature = "local-caller"))]
+    #[test]
+    fn build_without_local_caller_feature_ignores_the_variable() {
+        let config = config(&[
+            ("TABLE_NAME", "t"),
+            ("TASKS_LOCAL_CALLER_ID", "local-developer"),
+        ])
+        .unwrap();
+        assert_eq!(config.local_caller, None);
+        assert!(config.local_caller_ignored);
     }
 }

@@ -53,7 +53,7 @@ impl OwnerId {
     }
 }
 
-/// A title: trimmed, 1 to 200 characters, no control characters.
+/// A title: trimmed, 1 to 200 characters, and nothing that can hide or reorder text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Title(String);
 
@@ -66,10 +66,26 @@ impl Title {
         if chars == 0 || chars > Self::MAX_CHARS {
             return Err("must be 1 to 200 characters");
         }
-        if trimmed.chars().any(char::is_control) {
-            return Err("must not contain control characters");
+        if trimmed.chars().any(Self::is_refused) {
+            return Err(
+                "must not contain control, format (such as U+202E or U+200B), line or paragraph separator characters",
+            );
         }
         Ok(Self(trimmed.to_owned()))
+    }
+
+    /// Characters a title may not hold anywhere: controls (Cc), format characters (Cf:
+    /// bidirectional overrides, zero-width characters, which can make a title read
+    /// differently from what it is), and the line and paragraph separators (Zl, Zp).
+    pub fn is_refused(c: char) -> bool {
+        use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+        matches!(
+            c.general_category(),
+            GeneralCategory::Control
+                | GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
     }
 
     pub fn as_str(&self) -> &str {
@@ -77,7 +93,7 @@ impl Title {
     }
 }
 
-/// A free-text description of at most 2000 characters; line breaks are allowed.
+/// A free-text description of at most 2000 characters, without NUL; line breaks are allowed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Description(String);
 
@@ -87,6 +103,10 @@ impl Description {
     pub fn parse(raw: &str) -> Result<Self, Rejection> {
         if raw.chars().count() > Self::MAX_CHARS {
             return Err("must be at most 2000 characters");
+        }
+        // NUL ends strings in C and in many log and export tools downstream.
+        if raw.contains('\0') {
+            return Err("must not contain NUL characters");
         }
         Ok(Self(raw.to_owned()))
     }
@@ -411,11 +431,27 @@ mod tests {
             "must be 1 to 200 characters"
         );
         assert_eq!(Title::parse("").unwrap_err(), "must be 1 to 200 characters");
-        assert_eq!(
-            Title::parse("a\u{7}b").unwrap_err(),
-            "must not contain control characters"
-        );
+        assert!(Title::parse("a\u{7}b").is_err());
         assert!(Title::parse("line\nbreak").is_err());
+    }
+
+    #[test]
+    fn title_with_invisible_or_reordering_characters_is_refused() {
+        for refused in [
+            '\u{202E}',  // right-to-left override
+            '\u{2066}',  // left-to-right isolate
+            '\u{200B}',  // zero-width space
+            '\u{200D}',  // zero-width joiner
+            '\u{FEFF}',  // byte order mark
+            '\u{E0041}', // tag character (outside the BMP)
+            '\u{2028}',  // line separator
+            '\u{2029}',  // paragraph separator
+        ] {
+            let title = format!("pay{refused}invoice");
+            assert!(Title::parse(&title).is_err(), "{refused:?} was accepted");
+        }
+        // Ordinary letters, marks and symbols of any script still pass.
+        assert!(Title::parse("Café 東京 مرحبا ✓ e\u{301}").is_ok());
     }
 
     #[test]
@@ -423,6 +459,14 @@ mod tests {
         assert!(Description::parse(&"x".repeat(2000)).is_ok());
         assert!(Description::parse(&"x".repeat(2001)).is_err());
         assert!(Description::parse("first line\nsecond line").is_ok());
+    }
+
+    #[test]
+    fn description_with_nul_is_refused() {
+        assert_eq!(
+            Description::parse("before\0after").unwrap_err(),
+            "must not contain NUL characters"
+        );
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub enum ApiError {
     Unavailable(#[source] StoreError),
     #[error("internal error")]
     Internal(#[source] StoreError),
+    /// The function lacks configuration that this request needs.
+    #[error("misconfigured: {0}")]
+    Misconfigured(&'static str),
 }
 
 impl ApiError {
@@ -71,7 +74,7 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) | Self::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -88,7 +91,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::Unavailable(_) => "service-unavailable",
-            Self::Internal(_) => "internal-error",
+            Self::Internal(_) | Self::Misconfigured(_) => "internal-error",
         }
     }
 
@@ -104,7 +107,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::IdempotencyKeyReused => "Idempotency key reused",
             Self::Unavailable(_) => "Service unavailable",
-            Self::Internal(_) => "Internal error",
+            Self::Internal(_) | Self::Misconfigured(_) => "Internal error",
         }
     }
 
@@ -131,7 +134,7 @@ impl ApiError {
                 "this Idempotency-Key was first used with a different body; use a new key".into()
             }
             Self::Unavailable(_) => "the service is temporarily unavailable; retry later".into(),
-            Self::Internal(_) => "an unexpected error occurred".into(),
+            Self::Internal(_) | Self::Misconfigured(_) => "an unexpected error occurred".into(),
         }
     }
 
@@ -203,6 +206,14 @@ impl ApiError {
                     cause = inner.source();
                 }
                 tracing::error!(request_id, kind = self.kind(), error = %chain, "request failed");
+            }
+            Self::Misconfigured(what) => {
+                tracing::error!(
+                    request_id,
+                    kind = self.kind(),
+                    error = what,
+                    "request failed"
+                );
             }
             Self::Validation(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();

@@ -29,22 +29,38 @@ const READ_ONLY_FIELDS: &[&str] = &[
 ];
 
 /// The authenticated caller: the Cognito `sub` that API Gateway's authorizer put in the
-/// REST request context. Never from the body, the query or a header. Without it, the
-/// configured local caller (local tooling only), else 401.
-pub fn caller(request: &Request, local_caller: Option<&OwnerId>) -> Result<OwnerId, ApiError> {
-    let sub = match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV1(context)) => context
-            .authorizer
-            .fields
-            .get("claims")
-            .and_then(|claims| claims.get("sub"))
-            .and_then(Value::as_str),
+/// REST request context. Never from the body, the query or a header. The authorizer has
+/// checked the token's signature, issuer and expiry, not which app client it was issued
+/// to: where `allowed_client_ids` is configured, the ID token's `aud` must be one of them.
+/// Without claims, the configured local caller (local builds only), else 401.
+pub fn caller(
+    request: &Request,
+    allowed_client_ids: &[String],
+    local_caller: Option<&OwnerId>,
+) -> Result<OwnerId, ApiError> {
+    let claims = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) => context.authorizer.fields.get("claims"),
         _ => None,
     };
-    match sub {
-        Some(sub) => OwnerId::parse(sub).map_err(|_| ApiError::Unauthenticated),
-        None => local_caller.cloned().ok_or(ApiError::Unauthenticated),
+    let Some(claims) = claims else {
+        return local_caller.cloned().ok_or(ApiError::Unauthenticated);
+    };
+    let claim = |name: &str| claims.get(name).and_then(Value::as_str);
+    if !allowed_client_ids.is_empty() {
+        let issued_to_us = claim("token_use") == Some("id")
+            && claim("aud").is_some_and(|aud| allowed_client_ids.iter().any(|id| id == aud));
+        if !issued_to_us {
+            tracing::warn!(
+                aud = claim("aud"),
+                token_use = claim("token_use"),
+                "token refused: not an ID token of an allowed app client"
+            );
+            return Err(ApiError::Unauthenticated);
+        }
     }
+    claim("sub")
+        .ok_or(ApiError::Unauthenticated)
+        .and_then(|sub| OwnerId::parse(sub).map_err(|_| ApiError::Unauthenticated))
 }
 
 /// The `{taskId}` of `/tasks/{taskId}`, if the request is for one task. Path parameters
@@ -95,9 +111,9 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, Ap
 }
 
 /// The body as a JSON object: 413 over the size limit, 415 if declared as something other
-/// than JSON, 400 if empty, malformed or not an object. A body without a content type is
-/// read as JSON (some clients omit it); `curl -d` alone declares a form, so send
-/// `Content-Type: application/json`.
+/// than JSON or not declared at all, 400 if empty, malformed or not an object. Requiring
+/// the declaration also keeps browsers from sending a body cross-site without a CORS
+/// preflight (a "simple" request can only declare a form or plain text).
 pub fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
     let body: &[u8] = request.body().as_ref();
     if body.len() > MAX_BODY_BYTES {
@@ -105,10 +121,11 @@ pub fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
             limit: MAX_BODY_BYTES,
         });
     }
-    if let Some(content_type) = request.headers().get(header::CONTENT_TYPE)
-        && !is_json(content_type.to_str().unwrap_or_default())
-        && !body.is_empty()
-    {
+    let declared_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|content_type| is_json(content_type.to_str().unwrap_or_default()));
+    if !declared_json && !body.is_empty() {
         return Err(ApiError::UnsupportedMediaType);
     }
     if body.iter().all(u8::is_ascii_whitespace) {

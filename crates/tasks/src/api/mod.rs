@@ -28,7 +28,8 @@ use page_token::PageTokenSigner;
 pub struct App<S> {
     store: S,
     config: Config,
-    page_tokens: PageTokenSigner,
+    /// Present where `PAGE_TOKEN_SECRET` is configured: the function that lists tasks.
+    page_tokens: Option<PageTokenSigner>,
 }
 
 impl<S: TaskStore> App<S> {
@@ -39,7 +40,15 @@ impl<S: TaskStore> App<S> {
                 "TASKS_LOCAL_CALLER_ID is set: requests without Cognito claims act as this caller (local development only)"
             );
         }
-        let page_tokens = PageTokenSigner::new(&config.page_token_secret);
+        if config.local_caller_ignored {
+            tracing::warn!(
+                "TASKS_LOCAL_CALLER_ID is set but ignored: this build has no local caller (the local-caller feature is for local tooling only)"
+            );
+        }
+        let page_tokens = config
+            .page_token_secret
+            .as_deref()
+            .map(PageTokenSigner::new);
         Self {
             store,
             config,
@@ -48,7 +57,11 @@ impl<S: TaskStore> App<S> {
     }
 
     fn caller(&self, request: &Request) -> Result<OwnerId, ApiError> {
-        input::caller(request, self.config.local_caller.as_ref())
+        input::caller(
+            request,
+            &self.config.allowed_client_ids,
+            self.config.local_caller.as_ref(),
+        )
     }
 
     /// Turns an outcome into the response: problems rendered and logged, the headers
@@ -348,10 +361,15 @@ async fn list_tasks<S: TaskStore>(
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let params = input::list_params(request)?;
+    // `main` of the listing function refuses to start without the secret.
+    let page_tokens = app
+        .page_tokens
+        .as_ref()
+        .ok_or(ApiError::Misconfigured("PAGE_TOKEN_SECRET is not set"))?;
     let after = match &params.next_token {
         None => None,
         Some(token) => Some(
-            app.page_tokens
+            page_tokens
                 .verify(caller, params.status, token)
                 .ok_or_else(|| {
                     ApiError::field(
@@ -381,7 +399,7 @@ async fn list_tasks<S: TaskStore>(
         count: page.tasks.len(),
         next_token: page
             .next
-            .map(|cursor| app.page_tokens.sign(caller, params.status, &cursor)),
+            .map(|cursor| page_tokens.sign(caller, params.status, &cursor)),
     };
     Ok(json(StatusCode::OK, &body))
 }

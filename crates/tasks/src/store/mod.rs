@@ -15,6 +15,42 @@ use crate::domain::{
     IdempotencyKey, OwnerId, Status, Task, TaskChanges, TaskId, Timestamp, Version,
 };
 
+/// The DynamoDB endpoint that local tooling and tests must use: `AWS_ENDPOINT_URL_DYNAMODB`,
+/// and only on this machine's loopback. A missing or remote endpoint is an error, never a
+/// fall-back to the real service (the SDK would otherwise pick AWS's own endpoint).
+pub fn local_endpoint() -> Result<String, String> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_default();
+    if is_loopback_url(&endpoint) {
+        Ok(endpoint)
+    } else {
+        Err(format!(
+            "AWS_ENDPOINT_URL_DYNAMODB must be a local DynamoDB on loopback \
+             (http://127.0.0.1:PORT), not {endpoint:?}; source tools/local-env.sh"
+        ))
+    }
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Boxed error source kept for the log; never shown to clients.
 pub type ErrorSource = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -125,4 +161,31 @@ pub trait TaskStore: Send + Sync {
         id: TaskId,
         expected: Option<Version>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_url;
+
+    #[test]
+    fn only_loopback_endpoints_count_as_local() {
+        for local in [
+            "http://127.0.0.1:8000",
+            "http://127.3.2.1:8000/",
+            "http://localhost:8000",
+            "http://[::1]:8000",
+        ] {
+            assert!(is_loopback_url(local), "{local}");
+        }
+        for remote in [
+            "",
+            "https://dynamodb.us-east-1.amazonaws.com",
+            "http://127.0.0.1.example.com:8000",
+            "http://127.0.0.1@example.com",
+            "http://10.0.0.5:8000",
+            "127.0.0.1:8000",
+        ] {
+            assert!(!is_loopback_url(remote), "{remote}");
+        }
+    }
 }
