@@ -1,6 +1,10 @@
 # Environment shared by `make dev` and `make test`: dummy credentials for the local
 # DynamoDB, and the functions' configuration. Sourced, not run.
-export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+# Nothing local may use the developer's own AWS identity: no profile, no config or
+# credentials file, no instance metadata; only the dummy keys below.
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${DYNAMODB_PORT:?}"
 export TABLE_NAME=${TABLE_NAME:-tasks-local}
 export PAGE_TOKEN_SECRET=local-development-page-token-secret-not-for-production

@@ -4,7 +4,30 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each stage is timed; the times are printed as each stage ends and together at the end.
+stage_names=() stage_seconds=() stage_started=$SECONDS
+end_stage() {
+  if [ ${#stage_names[@]} -gt ${#stage_seconds[@]} ]; then
+    stage_seconds+=($((SECONDS - stage_started)))
+    printf '    (%s: %ss)\n' "${stage_names[-1]}" "${stage_seconds[-1]}"
+  fi
+}
+step() {
+  end_stage
+  stage_names+=("$*") stage_started=$SECONDS
+  printf '\n==> %s\n' "$*"
+}
+stage_times() {
+  end_stage
+  printf '\nStage times (s):\n'
+  for i in "${!stage_seconds[@]}"; do printf '%6d  %s\n' "${stage_seconds[$i]}" "${stage_names[$i]}"; done
+  printf '%6d  total\n' "$SECONDS"
+}
+
+# Dummy credentials and no AWS profile before anything that speaks AWS (SAM included).
+DYNAMODB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+TABLE_NAME=tasks-test
+source tools/local-env.sh
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -13,17 +36,16 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "cfn-lint template.yaml"
 cfn-lint template.yaml
 step "sam validate --lint"
-AWS_DEFAULT_REGION=us-east-1 sam validate --lint
+sam validate --lint
+step "template as SAM translates it: security, routes and environment per parameter set"
+python3 tools/check_template.py
 
-DYNAMODB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-TABLE_NAME=tasks-test
-source tools/local-env.sh
 step "local DynamoDB on 127.0.0.1:$DYNAMODB_PORT"
 tools/local-dynamodb.sh "$DYNAMODB_PORT" "$TABLE_NAME"
 
 step "make dev's stack end to end: cargo lambda watch on a free port"
 API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-TASKS_LOCAL_CALLER_ID=smoke-test setsid cargo lambda watch --invoke-address 127.0.0.1 \
+TASKS_LOCAL_CALLER_ID=smoke-test setsid cargo lambda watch --features local-caller --invoke-address 127.0.0.1 \
   --invoke-port "$API_PORT" > target/smoke-watch.log 2>&1 &
 stop_on_exit $!
 python3 tools/smoke_local_api.py "http://127.0.0.1:$API_PORT" || { cat target/smoke-watch.log; exit 1; }
@@ -56,5 +78,6 @@ st --config-file tools/schemathesis.toml run docs/openapi.yaml "${seed_args[@]}"
 
 # The fuzzing's cases, then one total over all cargo test binaries, last.
 grep -E "^  [0-9]+ generated" "$log" | sed 's/^ */schemathesis cases: /'
+stage_times
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
