@@ -99,15 +99,22 @@ def main() -> int:
     # Each parameter that changes what is enforced, over every value it allows.
     api_key_values = declared["UseApiKeys"]["AllowedValues"]
     environments = declared["Environment"]["AllowedValues"]
-    for use_api_keys, environment in itertools.product(api_key_values, environments):
+    rate_limits = ["0", "1000"]  # off, on
+    for use_api_keys, environment, rate_limit in itertools.product(
+        api_key_values, environments, rate_limits
+    ):
         parameters = {name: str(p.get("Default", "")) for name, p in declared.items()}
         parameters.update(
             UseApiKeys=use_api_keys,
             Environment=environment,
             CorsAllowOrigin="https://app.example.com",
             StageName="Prod",
+            CallerRateLimit=rate_limit,
         )
-        print(f"check_template: UseApiKeys={use_api_keys!r} Environment={environment}")
+        print(
+            f"check_template: UseApiKeys={use_api_keys!r} Environment={environment} "
+            f"CallerRateLimit={rate_limit}"
+        )
         check_parameter_set(source, parameters, binaries, router)
 
     check_rules(source, declared)
@@ -128,6 +135,7 @@ def check_parameter_set(source, parameters, binaries, router) -> None:
         or evaluate({"Condition": resource["Condition"]}, parameters, conditions)
     }
     keys_required = parameters["UseApiKeys"] == "true"
+    check_references(output, resources, parameters, conditions)
 
     apis = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
     check(len(apis) == 1, "exactly one REST API is deployed")
@@ -191,6 +199,8 @@ def check_parameter_set(source, parameters, binaries, router) -> None:
             f"{binary}: no local caller when deployed",
         )
 
+    check_rate_limit(resources, parameters)
+
     pool, client = resources["UserPool"], resources["UserPoolClient"]
     for name, resource in (("UserPool", pool), ("UserPoolClient", client)):
         check(
@@ -203,6 +213,91 @@ def check_parameter_set(source, parameters, binaries, router) -> None:
         "ALLOW_USER_PASSWORD_AUTH" not in client["Properties"].get("ExplicitAuthFlows", []),
         "UserPoolClient does not take passwords in clear (no ALLOW_USER_PASSWORD_AUTH)",
     )
+
+
+def check_references(output, resources, parameters, conditions) -> None:
+    """Every Ref, GetAtt and ${...} of what will be deployed names something that exists."""
+    import re
+
+    known = set(resources) | set(output.get("Parameters", {}))
+    dangling: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if set(node) == {"Fn::If"}:
+                condition, then, otherwise = node["Fn::If"]
+                taken = evaluate({"Condition": condition}, parameters, conditions)
+                walk(then if taken else otherwise)
+                return
+            for key, value in node.items():
+                if key == "Ref" and isinstance(value, str):
+                    names = [value]
+                elif key == "Fn::GetAtt":
+                    names = [value[0] if isinstance(value, list) else value.split(".")[0]]
+                elif key == "Fn::Sub":
+                    text, local = (value, {}) if isinstance(value, str) else value
+                    names = [
+                        n.split(".")[0]
+                        for n in re.findall(r"\$\{([^}!]+)\}", text)
+                        if n not in local
+                    ]
+                    walk(local)
+                else:
+                    walk(value)
+                    continue
+                dangling.update(n for n in names if not n.startswith("AWS::") and n not in known)
+
+    for name, resource in resources.items():
+        walk(resource)
+    for output_value in output.get("Outputs", {}).values():
+        if "Condition" not in output_value or evaluate(
+            {"Condition": output_value["Condition"]}, parameters, conditions
+        ):
+            walk(output_value)
+    check(not dangling, f"every reference resolves (dangling: {sorted(dangling)})")
+
+
+def check_rate_limit(resources, parameters) -> None:
+    """The per-caller web ACL: present only when asked for, on the stage and the user pool."""
+    on = parameters["CallerRateLimit"] != "0"
+    acls = {n: r for n, r in resources.items() if r["Type"] == "AWS::WAFv2::WebACL"}
+    check(len(acls) == (1 if on else 0), "a per-caller web ACL exists only when CallerRateLimit > 0")
+    if not on or len(acls) != 1:
+        return
+    (acl_name, acl), = acls.items()
+    targets = [
+        json.dumps(r["Properties"]["ResourceArn"])
+        for r in resources.values()
+        if r["Type"] == "AWS::WAFv2::WebACLAssociation"
+        and r["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_name, "Arn"]}
+    ]
+    check(
+        any("/restapis/${TasksApi}/stages/" in t and "Stage" in t for t in targets),
+        "the web ACL guards the API stage",
+    )
+    check(any('"UserPool", "Arn"' in t for t in targets), "the web ACL guards the user pool")
+    rules = acl["Properties"]["Rules"]
+    keys = [
+        r["Statement"]["RateBasedStatement"].get("CustomKeys") or r["Statement"]["RateBasedStatement"]["AggregateKeyType"]
+        for r in rules
+    ]
+    check(
+        [{"Header": {"Name": "authorization", "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}] in keys
+        and "IP" in keys,
+        "requests are counted per Authorization header, and per address without one",
+    )
+    for rule in rules:
+        response = rule["Action"]["Block"]["CustomResponse"]
+        headers = {h["Name"] for h in response.get("ResponseHeaders", [])}
+        check(
+            response["ResponseCode"] == 429 and "Retry-After" in headers,
+            f"{rule['Name']}: a blocked request gets 429 with Retry-After",
+        )
+        body = acl["Properties"]["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+        check('"status":429' in json.dumps(body["Content"]).replace("\\", ""), f"{rule['Name']}: problem body")
 
 
 def check_rules(source, declared) -> None:
