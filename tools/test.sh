@@ -62,7 +62,7 @@ setsid target/debug/examples/rest_gateway "$GATEWAY_PORT" schemathesis > target/
 stop_on_exit $!
 # ignored_auth: there is no authorizer locally (the gateway always adds the caller's claims).
 # ensure_resource_availability: a replay of a keyed create answers as the first request did,
-# even after that task was deleted (README); hypothesis reuses small keys and bodies across
+# even after that task was deleted (docs/correctness.md); hypothesis reuses small keys and bodies across
 # scenarios, so this check would flag the documented behaviour. Create-then-read is covered
 # by the integration tests.
 # A fixed seed keeps CI reproducible; FUZZ_SEED=random explores new inputs each run (the

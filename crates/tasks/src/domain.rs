@@ -74,6 +74,23 @@ impl Title {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// A title read back from storage. Titles stored before format and separator characters
+    /// were refused (they never held control characters) stay readable: tightening the
+    /// rule for new input must not turn an owner's existing tasks into errors.
+    pub fn parse_stored(raw: &str) -> Result<Self, Rejection> {
+        Self::parse(raw).or_else(|rejection| {
+            let chars = raw.chars().count();
+            let legacy = raw == raw.trim()
+                && (1..=Self::MAX_CHARS).contains(&chars)
+                && !raw.chars().any(char::is_control);
+            if legacy {
+                Ok(Self(raw.to_owned()))
+            } else {
+                Err(rejection)
+            }
+        })
+    }
+
     /// Characters a title may not hold anywhere: controls (Cc), format characters (Cf:
     /// bidirectional overrides, zero-width characters, which can make a title read
     /// differently from what it is), and the line and paragraph separators (Zl, Zp).
@@ -107,6 +124,14 @@ impl Description {
         // NUL ends strings in C and in many log and export tools downstream.
         if raw.contains('\0') {
             return Err("must not contain NUL characters");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// A description read back from storage: one stored before NUL was refused stays readable.
+    pub fn parse_stored(raw: &str) -> Result<Self, Rejection> {
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err("must be at most 2000 characters");
         }
         Ok(Self(raw.to_owned()))
     }
@@ -459,6 +484,18 @@ mod tests {
         assert!(Description::parse(&"x".repeat(2000)).is_ok());
         assert!(Description::parse(&"x".repeat(2001)).is_err());
         assert!(Description::parse("first line\nsecond line").is_ok());
+    }
+
+    #[test]
+    fn text_stored_under_earlier_rules_still_reads_back() {
+        let zero_width = "pay\u{200B}invoice";
+        assert!(Title::parse(zero_width).is_err());
+        assert_eq!(
+            Title::parse_stored(zero_width).unwrap().as_str(),
+            zero_width
+        );
+        assert!(Title::parse_stored("a\u{7}b").is_err(), "never valid");
+        assert!(Description::parse_stored("a\0b").is_ok());
     }
 
     #[test]

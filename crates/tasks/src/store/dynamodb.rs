@@ -215,8 +215,8 @@ fn from_item(item: &Item) -> Result<Task, StoreError> {
     Ok(Task {
         id: TaskId::parse(text("taskId")?).map_err(|e| field("taskId", e))?,
         owner: OwnerId::parse(text("ownerId")?).map_err(|e| field("ownerId", e))?,
-        title: Title::parse(text("title")?).map_err(|e| field("title", e))?,
-        description: Description::parse(text("description")?)
+        title: Title::parse_stored(text("title")?).map_err(|e| field("title", e))?,
+        description: Description::parse_stored(text("description")?)
             .map_err(|e| field("description", e))?,
         status: Status::parse(text("status")?).map_err(|e| field("status", e))?,
         priority: Priority::parse(text("priority")?).map_err(|e| field("priority", e))?,
