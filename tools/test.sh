@@ -50,9 +50,11 @@ TASKS_LOCAL_CALLER_ID=smoke-test setsid cargo lambda watch --features local-call
 stop_on_exit $!
 python3 tools/smoke_local_api.py "http://127.0.0.1:$API_PORT" || { cat target/smoke-watch.log; exit 1; }
 
-step "cargo test"
+step "cargo test: unit tests, and the handler and store tests on the local DynamoDB"
 log=$(mktemp)
-cargo test --workspace 2>&1 | tee "$log"
+# Plain `cargo test` runs the handler tests on the in-memory store and ignores the tests
+# that need DynamoDB itself; here AWS_ENDPOINT_URL_DYNAMODB is set, so all run against it.
+cargo test --workspace -- --include-ignored 2>&1 | tee "$log"
 
 step "docs/openapi.yaml: validate, then fuzz the handlers with schemathesis"
 openapi-spec-validator docs/openapi.yaml

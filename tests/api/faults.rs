@@ -34,6 +34,7 @@ fn assert_unavailable(response: &TestResponse) {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn throttling_is_retried_a_bounded_number_of_times_then_503() {
     let (api, proxy) = api_behind_proxy().await;
     proxy.set(Fault::Throttle);
@@ -54,6 +55,7 @@ async fn throttling_is_retried_a_bounded_number_of_times_then_503() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_passing_fault_is_absorbed_by_a_retry() {
     let (api, proxy) = api_behind_proxy().await;
     proxy.then(&[Fault::ServerError, Fault::Drop]);
@@ -64,6 +66,7 @@ async fn a_passing_fault_is_absorbed_by_a_retry() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn server_errors_and_dropped_connections_end_in_503() {
     let (api, proxy) = api_behind_proxy().await;
     for fault in [Fault::ServerError, Fault::Drop] {
@@ -75,6 +78,7 @@ async fn server_errors_and_dropped_connections_end_in_503() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_hung_dynamodb_gives_503_inside_the_function_timeout() {
     let (api, proxy) = api_behind_proxy().await;
     proxy.set(Fault::Hang);
@@ -89,6 +93,7 @@ async fn a_hung_dynamodb_gives_503_inside_the_function_timeout() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_refused_connection_gives_503() {
     // A port with nothing listening: bound, then released.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -103,6 +108,7 @@ async fn a_refused_connection_gives_503() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_failed_update_changes_nothing_and_the_next_one_applies() {
     let (api, proxy) = api_behind_proxy().await;
     let id = task_id(&api.create(json!({"title": "Before"})).await);
@@ -124,6 +130,7 @@ async fn a_failed_update_changes_nothing_and_the_next_one_applies() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_keyed_create_that_died_half_way_is_completed_by_its_retry() {
     let (api, proxy) = api_behind_proxy().await;
     let event = with_header(
@@ -155,6 +162,7 @@ async fn a_keyed_create_that_died_half_way_is_completed_by_its_retry() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_create_whose_answer_was_lost_is_not_reported_as_a_failure() {
     let (api, proxy) = api_behind_proxy().await;
     // DynamoDB stores the task, the answer is lost, the SDK retries the same put.
@@ -169,6 +177,7 @@ async fn a_create_whose_answer_was_lost_is_not_reported_as_a_failure() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn an_if_match_update_whose_answer_was_lost_is_not_reported_as_a_conflict() {
     let (api, proxy) = api_behind_proxy().await;
     let id = task_id(&api.create(json!({"title": "Guarded"})).await);

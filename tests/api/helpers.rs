@@ -2,9 +2,16 @@ use std::path::PathBuf;
 
 use lambda_http::http::HeaderMap;
 use serde_json::{Value, json};
+use std::sync::OnceLock;
+
 use tasks::Config;
-use tasks::api::{self, App};
-use tasks::store::{DynamoTaskStore, client_from, dynamodb_client};
+use tasks::api::App;
+use tasks::api::routes::{self, Function, Resource};
+use tasks::domain::{IdempotencyKey, OwnerId, Task, TaskChanges, TaskId, Timestamp, Version};
+use tasks::store::{
+    Creation, DynamoTaskStore, ListQuery, MemoryTaskStore, StoreError, TaskPage, TaskStore,
+    client_from, dynamodb_client,
+};
 
 pub const TEST_SECRET: &str = "integration-tests-page-token-secret-0123";
 /// The app client (`aud`) of the ID tokens in `events/`; the tests' API accepts only it.
@@ -32,6 +39,66 @@ pub fn local_endpoint() -> String {
 fn table_name() -> String {
     local_endpoint();
     std::env::var("TABLE_NAME").expect("TABLE_NAME is set by `make test`")
+}
+
+/// Where the handler tests keep tasks: `make test`'s local DynamoDB when it is configured
+/// (`AWS_ENDPOINT_URL_DYNAMODB`, which must then be on loopback), else one in-memory store
+/// shared by the whole test run, as a table is.
+pub enum TestStore {
+    Dynamo(DynamoTaskStore),
+    Memory(&'static MemoryTaskStore),
+}
+
+fn shared_memory_store() -> &'static MemoryTaskStore {
+    static STORE: OnceLock<MemoryTaskStore> = OnceLock::new();
+    STORE.get_or_init(MemoryTaskStore::new)
+}
+
+/// Delegates each operation to the store inside.
+macro_rules! delegate {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            TestStore::Dynamo($store) => $call.await,
+            TestStore::Memory($store) => $call.await,
+        }
+    };
+}
+
+impl TaskStore for TestStore {
+    async fn create(&self, task: &Task) -> Result<(), StoreError> {
+        delegate!(self, store => store.create(task))
+    }
+    async fn create_idempotent(
+        &self,
+        task: &Task,
+        key: &IdempotencyKey,
+    ) -> Result<Creation, StoreError> {
+        delegate!(self, store => store.create_idempotent(task, key))
+    }
+    async fn get(&self, owner: &OwnerId, id: TaskId) -> Result<Option<Task>, StoreError> {
+        delegate!(self, store => store.get(owner, id))
+    }
+    async fn list(&self, owner: &OwnerId, query: &ListQuery) -> Result<TaskPage, StoreError> {
+        delegate!(self, store => store.list(owner, query))
+    }
+    async fn update(
+        &self,
+        owner: &OwnerId,
+        id: TaskId,
+        changes: &TaskChanges,
+        expected: Option<Version>,
+        now: Timestamp,
+    ) -> Result<Task, StoreError> {
+        delegate!(self, store => store.update(owner, id, changes, expected, now))
+    }
+    async fn delete(
+        &self,
+        owner: &OwnerId,
+        id: TaskId,
+        expected: Option<Version>,
+    ) -> Result<(), StoreError> {
+        delegate!(self, store => store.delete(owner, id, expected))
+    }
 }
 
 pub fn config(table: &str) -> Config {
@@ -75,18 +142,33 @@ impl TestResponse {
 
 /// The API as one caller sees it.
 pub struct TestApi {
-    pub app: App<DynamoTaskStore>,
+    pub app: App<TestStore>,
     pub caller: String,
 }
 
 impl TestApi {
+    /// For handler tests: on the local DynamoDB in `make test`, in memory in plain
+    /// `cargo test`.
     pub async fn new() -> Self {
+        if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+            Self::dynamodb().await
+        } else {
+            Self::on(TestStore::Memory(shared_memory_store()), "in-memory")
+        }
+    }
+
+    /// For tests of DynamoDB itself (conditions, races, faults, indexes): `make test` only.
+    pub async fn dynamodb() -> Self {
         Self::with_table(&table_name()).await
     }
 
     pub async fn with_table(table: &str) -> Self {
         local_endpoint();
         let store = DynamoTaskStore::new(dynamodb_client().await, table);
+        Self::on(TestStore::Dynamo(store), table)
+    }
+
+    fn on(store: TestStore, table: &str) -> Self {
         Self {
             app: App::new(store, config(table)),
             caller: uuid::Uuid::new_v4().to_string(),
@@ -99,15 +181,16 @@ impl TestApi {
         let table = table_name();
         let sdk_config = aws_config::from_env().endpoint_url(endpoint).load().await;
         let store = DynamoTaskStore::new(client_from(&sdk_config), &table);
-        Self {
-            app: App::new(store, config(&table)),
-            caller: uuid::Uuid::new_v4().to_string(),
-        }
+        Self::on(TestStore::Dynamo(store), &table)
     }
 
-    /// Another caller of the same API and table.
+    /// Another caller of the same API and store.
     pub async fn other_caller(&self) -> Self {
-        Self::new().await
+        let store = match &self.app.store() {
+            TestStore::Dynamo(store) => TestStore::Dynamo(store.clone()),
+            TestStore::Memory(store) => TestStore::Memory(store),
+        };
+        Self::on(store, "shared")
     }
 
     /// A sample event, signed in as this caller.
@@ -122,17 +205,22 @@ impl TestApi {
     /// Sends an event to the function API Gateway would route it to, as API Gateway
     /// does, and checks the headers every response must carry.
     pub async fn send(&self, event: Value) -> TestResponse {
-        let method = event["httpMethod"].as_str().unwrap().to_owned();
         let request = lambda_http::request::from_str(&event.to_string())
             .expect("the event is an API Gateway REST proxy event");
-        let response = match method.as_str() {
-            "POST" => api::create_task(&self.app, request).await,
-            "GET" => api::get_tasks(&self.app, request).await,
-            "PUT" | "PATCH" => api::update_task(&self.app, request).await,
-            "DELETE" => api::delete_task(&self.app, request).await,
-            other => panic!("no route for {other}"),
-        }
-        .expect("handlers answer every request");
+        let route = routes::find(Resource::of(&request), request.method())
+            .unwrap_or_else(|| panic!("no route for {} {}", request.method(), request.uri()));
+        self.send_to(route.function, event).await
+    }
+
+    /// Sends an event to `function`, whether or not API Gateway would route it there.
+    pub async fn send_to(&self, function: Function, event: Value) -> TestResponse {
+        let request = lambda_http::request::from_str(&event.to_string())
+            .expect("the event is an API Gateway REST proxy event");
+        let response = self
+            .app
+            .handle(function, request)
+            .await
+            .expect("handlers answer every request");
         into_test_response(response)
     }
 

@@ -16,8 +16,9 @@ async fn create_with_key(api: &TestApi, key: &str, body: &Value) -> TestResponse
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_retry_with_the_same_key_and_body_gets_the_first_task_back() {
-    let api = TestApi::new().await;
+    let api = TestApi::dynamodb().await;
     let body = json!({"title": "Pay invoice", "priority": "high"});
     let first = create_with_key(&api, "invoice-42", &body).await;
     let retry = create_with_key(&api, "invoice-42", &body).await;
@@ -32,8 +33,9 @@ async fn a_retry_with_the_same_key_and_body_gets_the_first_task_back() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn the_same_request_spelt_differently_is_still_a_retry() {
-    let api = TestApi::new().await;
+    let api = TestApi::dynamodb().await;
     let first = create_with_key(
         &api,
         "k1",
@@ -51,8 +53,9 @@ async fn the_same_request_spelt_differently_is_still_a_retry() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn the_same_key_with_another_body_is_422_and_creates_nothing() {
-    let api = TestApi::new().await;
+    let api = TestApi::dynamodb().await;
     create_with_key(&api, "k2", &json!({"title": "One"})).await;
     let other = create_with_key(&api, "k2", &json!({"title": "Two"})).await;
     assert_eq!(other.status, 422, "{}", other.body);
@@ -66,8 +69,9 @@ async fn the_same_key_with_another_body_is_422_and_creates_nothing() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn keys_are_scoped_to_the_caller() {
-    let alice = TestApi::new().await;
+    let alice = TestApi::dynamodb().await;
     let bob = alice.other_caller().await;
     let body = json!({"title": "Same key"});
     let a = create_with_key(&alice, "shared-key", &body).await;
@@ -78,8 +82,9 @@ async fn keys_are_scoped_to_the_caller() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_replay_answers_as_the_first_request_did_even_after_a_change() {
-    let api = TestApi::new().await;
+    let api = TestApi::dynamodb().await;
     let body = json!({"title": "Original"});
     let first = create_with_key(&api, "k3", &body).await;
     let id = task_id(&first.body["task"]);
@@ -99,8 +104,9 @@ async fn a_replay_answers_as_the_first_request_did_even_after_a_change() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn concurrent_duplicates_create_exactly_one_task() {
-    let api = Arc::new(TestApi::new().await);
+    let api = Arc::new(TestApi::dynamodb().await);
     let body = json!({"title": "Submitted eight times at once"});
     let mut requests = tokio::task::JoinSet::new();
     for _ in 0..8 {
@@ -124,16 +130,18 @@ async fn concurrent_duplicates_create_exactly_one_task() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn without_a_key_each_post_creates_a_task() {
-    let api = TestApi::new().await;
+    let api = TestApi::dynamodb().await;
     api.create(json!({"title": "twice"})).await;
     api.create(json!({"title": "twice"})).await;
     assert_eq!(api.list(&[]).await.body["count"], 2);
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_malformed_key_is_400() {
-    let api = TestApi::new().await;
+    let api = TestApi::dynamodb().await;
     for key in ["with space".to_string(), "k".repeat(256)] {
         let response = create_with_key(&api, &key, &json!({"title": "t"})).await;
         assert_eq!(response.status, 400, "{key}");

@@ -24,8 +24,9 @@ fn ids_of(body: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn list_shows_only_the_callers_tasks_newest_first() {
-    let alice = TestApi::new().await;
+    let alice = TestApi::dynamodb().await;
     let bob = alice.other_caller().await;
     let mut alice_ids = create_titled(&alice, &["first", "second", "third"]).await;
     create_titled(&bob, &["bob's"]).await;
@@ -43,15 +44,17 @@ async fn list_shows_only_the_callers_tasks_newest_first() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_caller_with_no_tasks_gets_an_empty_list() {
-    let api = TestApi::new().await;
+    let api = TestApi::dynamodb().await;
     let response = api.list(&[]).await;
     assert_eq!(response.body, json!({"tasks": [], "count": 0}));
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn status_filter_follows_status_changes() {
-    let api = TestApi::new().await;
+    let api = TestApi::dynamodb().await;
     let ids = create_titled(&api, &["a", "b", "c"]).await;
     assert_eq!(
         api.patch(&ids[1], json!({"status": "completed"}))
@@ -71,8 +74,9 @@ async fn status_filter_follows_status_changes() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn pages_cover_every_task_exactly_once_in_order() {
-    let api = TestApi::new().await;
+    let api = TestApi::dynamodb().await;
     let mut ids = create_titled(&api, &["1", "2", "3", "4", "5"]).await;
     ids.reverse();
 
@@ -99,8 +103,9 @@ async fn pages_cover_every_task_exactly_once_in_order() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn default_page_size_is_twenty() {
-    let api = TestApi::new().await;
+    let api = TestApi::dynamodb().await;
     for i in 0..21 {
         api.create(json!({ "title": format!("task {i}") })).await;
     }
@@ -115,8 +120,9 @@ async fn default_page_size_is_twenty() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_token_from_another_caller_filter_or_altered_is_refused() {
-    let alice = TestApi::new().await;
+    let alice = TestApi::dynamodb().await;
     let bob = alice.other_caller().await;
     create_titled(&alice, &["1", "2", "3"]).await;
     create_titled(&bob, &["1", "2", "3"]).await;
@@ -150,8 +156,9 @@ async fn a_token_from_another_caller_filter_or_altered_is_refused() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn bad_query_parameters_are_each_named() {
-    let api = TestApi::new().await;
+    let api = TestApi::dynamodb().await;
     let response = api.send(api.event("list-tasks-bad-query")).await;
     assert_eq!(response.status, 400, "{}", response.body);
     let mut fields = response.error_fields();
@@ -166,8 +173,9 @@ async fn bad_query_parameters_are_each_named() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_repeated_query_parameter_is_refused() {
-    let api = TestApi::new().await;
+    let api = TestApi::dynamodb().await;
     let mut event = with_query(api.event("list-tasks"), &[("limit", "5")]);
     event["multiValueQueryStringParameters"]["limit"] = json!(["5", "6"]);
     let response = api.send(event).await;

@@ -118,6 +118,14 @@ async fn each_request_writes_one_info_line_with_its_ids_and_outcome() {
 async fn no_task_content_or_token_reaches_the_log_at_info() {
     let (captured, api) = log_of_requests("info").await;
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    // The log was captured (else the absence below would prove nothing): one line per
+    // request, naming it.
+    assert_eq!(captured.lines().len(), 5, "{text}");
+    assert_eq!(
+        text.matches("c6af9ac6-7b61-11e6-9a41-93e8deadbeef").count(),
+        5,
+        "{text}"
+    );
     for secret in [
         SECRET_TITLE,
         SECRET_DESCRIPTION,

@@ -14,4 +14,6 @@ mod idempotency;
 mod listing;
 mod logs;
 mod races;
+mod routes;
+mod store;
 mod tasks;

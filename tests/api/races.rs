@@ -24,8 +24,9 @@ async fn race(api: &Arc<TestApi>, event: serde_json::Value) -> Vec<u16> {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn of_racing_updates_with_the_same_if_match_exactly_one_wins() {
-    let api = Arc::new(TestApi::new().await);
+    let api = Arc::new(TestApi::dynamodb().await);
     let id = task_id(&api.create(json!({"title": "Contested"})).await);
     let event = with_header(
         with_body(
@@ -41,16 +42,18 @@ async fn of_racing_updates_with_the_same_if_match_exactly_one_wins() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn of_racing_deletes_exactly_one_succeeds() {
-    let api = Arc::new(TestApi::new().await);
+    let api = Arc::new(TestApi::dynamodb().await);
     let id = task_id(&api.create(json!({"title": "Deleted by many"})).await);
     let statuses = race(&api, for_task(api.event("delete-task"), &id)).await;
     assert_eq!(statuses, [vec![200], vec![404; RACERS - 1]].concat());
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn racing_updates_and_a_delete_never_resurrect_the_task() {
-    let api = Arc::new(TestApi::new().await);
+    let api = Arc::new(TestApi::dynamodb().await);
     let id = task_id(&api.create(json!({"title": "Racing its deletion"})).await);
     let mut requests = tokio::task::JoinSet::new();
     for i in 0..RACERS {
@@ -79,8 +82,9 @@ async fn racing_updates_and_a_delete_never_resurrect_the_task() {
 }
 
 #[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
 async fn racing_creates_without_a_key_each_create_their_own_task() {
-    let api = Arc::new(TestApi::new().await);
+    let api = Arc::new(TestApi::dynamodb().await);
     let statuses = race(&api, api.event("create-task")).await;
     assert_eq!(statuses, vec![201; RACERS]);
     assert_eq!(api.list(&[]).await.body["count"], RACERS);

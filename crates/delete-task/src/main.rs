@@ -1,7 +1,8 @@
-//! The `delete-task` Lambda function: wiring only; the behaviour is in `tasks::api::delete_task`.
+//! The `delete-task` Lambda function: wiring only; the behaviour is in `tasks::api`.
 
 use lambda_http::{Error, run, service_fn};
-use tasks::api::{App, delete_task};
+use tasks::api::App;
+use tasks::api::routes::Function;
 use tasks::store::{DynamoTaskStore, dynamodb_client};
 use tasks::{Config, telemetry};
 
@@ -12,5 +13,8 @@ async fn main() -> Result<(), Error> {
     // Built once per execution environment and reused by every invocation.
     let store = DynamoTaskStore::new(dynamodb_client().await, &config.table_name);
     let app = App::new(store, config);
-    run(service_fn(|request| delete_task(&app, request))).await
+    run(service_fn(|request| {
+        app.handle(Function::DeleteTask, request)
+    }))
+    .await
 }

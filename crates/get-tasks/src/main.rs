@@ -1,7 +1,8 @@
-//! The `get-tasks` Lambda function: wiring only; the behaviour is in `tasks::api::get_tasks`.
+//! The `get-tasks` Lambda function: wiring only; the behaviour is in `tasks::api`.
 
 use lambda_http::{Error, run, service_fn};
-use tasks::api::{App, get_tasks};
+use tasks::api::App;
+use tasks::api::routes::Function;
 use tasks::store::{DynamoTaskStore, dynamodb_client};
 use tasks::{Config, telemetry};
 
@@ -14,5 +15,8 @@ async fn main() -> Result<(), Error> {
     // Built once per execution environment and reused by every invocation.
     let store = DynamoTaskStore::new(dynamodb_client().await, &config.table_name);
     let app = App::new(store, config);
-    run(service_fn(|request| get_tasks(&app, request))).await
+    run(service_fn(|request| {
+        app.handle(Function::GetTasks, request)
+    }))
+    .await
 }

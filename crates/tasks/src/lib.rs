@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod config;
+mod digest;
 pub mod domain;
 pub mod store;
 pub mod telemetry;

@@ -2,6 +2,8 @@
 //! `application/problem+json` body. What a client must not see (SDK messages, table
 //! names) is logged with the request id and replaced by a generic detail.
 
+use std::borrow::Cow;
+
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
@@ -40,7 +42,7 @@ pub enum ApiError {
     #[error("no such task")]
     NotFound,
     #[error("method not allowed")]
-    MethodNotAllowed { allow: &'static str },
+    MethodNotAllowed { allow: String },
     #[error("If-Match does not match version {current}")]
     PreconditionFailed { current: Version },
     #[error("body over {limit} bytes")]
@@ -63,79 +65,95 @@ impl ApiError {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
-    pub fn status(&self) -> StatusCode {
+    /// Every error's status, problem `type` (the last segment of its URI, documented in
+    /// `docs/problems.md`), title and detail: the one table of what a client is told.
+    fn describe(&self) -> (StatusCode, &'static str, &'static str, Cow<'_, str>) {
+        use StatusCode as S;
         match self {
-            Self::InvalidBody(_) | Self::Validation(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) | Self::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The last segment of the problem `type` URI; documented in `docs/problems.md`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::InvalidBody(_) => "invalid-body",
-            Self::Validation(_) => "validation-error",
-            Self::Unauthenticated => "unauthenticated",
-            Self::NotFound => "not-found",
-            Self::MethodNotAllowed { .. } => "method-not-allowed",
-            Self::PreconditionFailed { .. } => "precondition-failed",
-            Self::PayloadTooLarge { .. } => "payload-too-large",
-            Self::UnsupportedMediaType => "unsupported-media-type",
-            Self::IdempotencyKeyReused => "idempotency-key-reused",
-            Self::Unavailable(_) => "service-unavailable",
-            Self::Internal(_) | Self::Misconfigured(_) => "internal-error",
-        }
-    }
-
-    fn title(&self) -> &'static str {
-        match self {
-            Self::InvalidBody(_) => "Invalid request body",
-            Self::Validation(_) => "Validation failed",
-            Self::Unauthenticated => "Authentication required",
-            Self::NotFound => "Task not found",
-            Self::MethodNotAllowed { .. } => "Method not allowed",
-            Self::PreconditionFailed { .. } => "Precondition failed",
-            Self::PayloadTooLarge { .. } => "Payload too large",
-            Self::UnsupportedMediaType => "Unsupported media type",
-            Self::IdempotencyKeyReused => "Idempotency key reused",
-            Self::Unavailable(_) => "Service unavailable",
-            Self::Internal(_) | Self::Misconfigured(_) => "Internal error",
-        }
-    }
-
-    fn detail(&self) -> String {
-        match self {
-            Self::InvalidBody(detail) => detail.clone(),
-            Self::Validation(errors) => errors
-                .iter()
-                .map(|e| format!("{} {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-            Self::Unauthenticated => "the request carries no authenticated caller".into(),
-            Self::NotFound => "there is no task with this id for this caller".into(),
-            Self::MethodNotAllowed { allow } => format!("this path serves {allow}"),
-            Self::PreconditionFailed { current } => {
+            Self::InvalidBody(detail) => (
+                S::BAD_REQUEST,
+                "invalid-body",
+                "Invalid request body",
+                detail.into(),
+            ),
+            Self::Validation(errors) => (
+                S::BAD_REQUEST,
+                "validation-error",
+                "Validation failed",
+                errors
+                    .iter()
+                    .map(|e| format!("{} {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+                    .into(),
+            ),
+            Self::Unauthenticated => (
+                S::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+                "the request carries no authenticated caller".into(),
+            ),
+            Self::NotFound => (
+                S::NOT_FOUND,
+                "not-found",
+                "Task not found",
+                "there is no task with this id for this caller".into(),
+            ),
+            Self::MethodNotAllowed { allow } => (
+                S::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                format!("this path serves {allow}").into(),
+            ),
+            Self::PreconditionFailed { current } => (
+                S::PRECONDITION_FAILED,
+                "precondition-failed",
+                "Precondition failed",
                 format!(
                     "the task is at version {current}; fetch it and retry with If-Match: {}",
-                    current.etag()
+                    super::etag(*current)
                 )
-            }
-            Self::PayloadTooLarge { limit } => format!("the body must be at most {limit} bytes"),
-            Self::UnsupportedMediaType => "the body must be sent as application/json".into(),
-            Self::IdempotencyKeyReused => {
-                "this Idempotency-Key was first used with a different body; use a new key".into()
-            }
-            Self::Unavailable(_) => "the service is temporarily unavailable; retry later".into(),
-            Self::Internal(_) | Self::Misconfigured(_) => "an unexpected error occurred".into(),
+                .into(),
+            ),
+            Self::PayloadTooLarge { limit } => (
+                S::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+                format!("the body must be at most {limit} bytes").into(),
+            ),
+            Self::UnsupportedMediaType => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "the body must be sent as application/json".into(),
+            ),
+            Self::IdempotencyKeyReused => (
+                S::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency key reused",
+                "this Idempotency-Key was first used with a different body; use a new key".into(),
+            ),
+            Self::Unavailable(_) => (
+                S::SERVICE_UNAVAILABLE,
+                "service-unavailable",
+                "Service unavailable",
+                "the service is temporarily unavailable; retry later".into(),
+            ),
+            Self::Internal(_) | Self::Misconfigured(_) => (
+                S::INTERNAL_SERVER_ERROR,
+                "internal-error",
+                "Internal error",
+                "an unexpected error occurred".into(),
+            ),
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.describe().0
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.describe().1
     }
 
     /// Renders the problem response. `instance` is the request id, which is also in
@@ -152,11 +170,12 @@ impl ApiError {
             #[serde(skip_serializing_if = "Option::is_none")]
             errors: Option<&'a [FieldError]>,
         }
+        let (status, kind, title, detail) = self.describe();
         let problem = Problem {
-            type_uri: format!("{type_base}{}", self.kind()),
-            title: self.title(),
-            status: self.status().as_u16(),
-            detail: self.detail(),
+            type_uri: format!("{type_base}{kind}"),
+            title,
+            status: status.as_u16(),
+            detail: detail.into_owned(),
             instance: request_id,
             errors: match self {
                 Self::Validation(errors) => Some(errors),
@@ -165,7 +184,7 @@ impl ApiError {
         };
         let body = serde_json::to_string(&problem).unwrap_or_default();
         let mut response = Response::new(Body::Text(body));
-        *response.status_mut() = self.status();
+        *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -173,10 +192,12 @@ impl ApiError {
         );
         match self {
             Self::MethodNotAllowed { allow } => {
-                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+                if let Ok(allow) = HeaderValue::from_str(allow) {
+                    headers.insert(header::ALLOW, allow);
+                }
             }
             Self::PreconditionFailed { current } => {
-                if let Ok(etag) = HeaderValue::from_str(&current.etag()) {
+                if let Ok(etag) = HeaderValue::from_str(&super::etag(*current)) {
                     headers.insert(header::ETAG, etag);
                 }
             }
@@ -220,7 +241,7 @@ impl ApiError {
                 tracing::debug!(request_id, kind = self.kind(), ?fields, "request refused");
             }
             _ => {
-                tracing::debug!(request_id, kind = self.kind(), detail = %self.detail(), "request refused")
+                tracing::debug!(request_id, kind = self.kind(), detail = %self.describe().3, "request refused")
             }
         }
     }

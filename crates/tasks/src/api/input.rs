@@ -63,16 +63,13 @@ pub fn caller(
         .and_then(|sub| OwnerId::parse(sub).map_err(|_| ApiError::Unauthenticated))
 }
 
-/// The `{taskId}` of `/tasks/{taskId}`, if the request is for one task. Path parameters
-/// come from API Gateway and from `cargo lambda watch`'s router alike.
-pub fn raw_task_id(request: &Request) -> Option<String> {
-    request
+/// The `{taskId}` of `/tasks/{taskId}`. Path parameters come from API Gateway and from
+/// `cargo lambda watch`'s router alike.
+pub fn task_id(request: &Request) -> Result<TaskId, ApiError> {
+    let raw = request
         .path_parameters_ref()
         .and_then(|params| params.first("taskId"))
-        .map(str::to_owned)
-}
-
-pub fn task_id(raw: &str) -> Result<TaskId, ApiError> {
+        .unwrap_or_default();
     TaskId::parse(raw).map_err(|message| ApiError::field("taskId", message))
 }
 

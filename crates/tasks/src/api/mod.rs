@@ -1,28 +1,28 @@
-//! One function per operation, from a `lambda_http::Request` to a `Response`.
-//!
-//! Each binary serves its operation with [`lambda_http::run`] and one of
-//! [`create_task`], [`get_tasks`], [`update_task`] or [`delete_task`]. The handlers
-//! never fail: every error becomes a problem response in [`App::respond`].
+//! From a `lambda_http::Request` to a `Response`: [`App::handle`] resolves the request's
+//! operation from the routing table ([`routes`]), identifies the caller, runs the
+//! operation's own method, and turns any error into a problem response. It never fails.
 
 pub mod error;
 pub mod input;
 pub mod page_token;
+pub mod routes;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::domain::{OwnerId, Task, TaskId, Timestamp};
+use crate::domain::{OwnerId, Task, TaskId, Timestamp, Version};
 use crate::store::{Creation, ListQuery, TaskStore};
 use crate::telemetry::{self, RequestRecord};
 pub use error::{ApiError, FieldError};
 use page_token::PageTokenSigner;
+use routes::{Function, Operation, Resource};
 
 /// What every handler needs, built once per process in `main`.
 pub struct App<S> {
@@ -56,6 +56,11 @@ impl<S: TaskStore> App<S> {
         }
     }
 
+    /// The store this app works on.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     fn caller(&self, request: &Request) -> Result<OwnerId, ApiError> {
         input::caller(
             request,
@@ -64,11 +69,47 @@ impl<S: TaskStore> App<S> {
         )
     }
 
+    /// Answers one request that API Gateway sent to `function`.
+    pub async fn handle(
+        &self,
+        function: Function,
+        request: Request,
+    ) -> Result<Response<Body>, lambda_http::Error> {
+        let invocation = Invocation::start();
+        let operation = routes::operation(function, &request);
+        let outcome = match operation {
+            None => Err(ApiError::MethodNotAllowed {
+                allow: Resource::of(&request).allow(),
+            }),
+            Some(operation) => self.perform(operation, &invocation, &request).await,
+        };
+        Ok(self.respond(&request, operation, invocation, outcome))
+    }
+
+    async fn perform(
+        &self,
+        operation: Operation,
+        invocation: &Invocation,
+        request: &Request,
+    ) -> Result<Response<Body>, ApiError> {
+        let caller = self.caller(request)?;
+        match operation {
+            Operation::CreateTask => self.create_task(invocation, caller, request).await,
+            Operation::ListTasks => self.list_tasks(invocation, caller, request).await,
+            Operation::GetTask => self.get_task(invocation, caller, request).await,
+            Operation::UpdateTask | Operation::PatchTask => {
+                self.update_task(invocation, caller, request).await
+            }
+            Operation::DeleteTask => self.delete_task(invocation, caller, request).await,
+        }
+    }
+
     /// Turns an outcome into the response: problems rendered and logged, the headers
     /// every response carries, and the request's log line and metrics.
     fn respond(
         &self,
         request: &Request,
+        operation: Option<Operation>,
         invocation: Invocation,
         outcome: Result<Response<Body>, ApiError>,
     ) -> Response<Body> {
@@ -98,7 +139,7 @@ impl<S: TaskStore> App<S> {
             request_id: &request_id,
             trace_id: trace_id(request).as_deref(),
             function: &self.config.function_name,
-            operation: operation(request),
+            operation: operation.map_or("unsupportedMethod", Operation::id),
             status: response.status().as_u16(),
             error_kind: error.as_ref().map(ApiError::kind),
             throttled: error.as_ref().is_some_and(ApiError::is_throttle),
@@ -137,20 +178,6 @@ impl Invocation {
     }
 }
 
-/// The operation of the contract (the OpenAPI `operationId`) this request asks for.
-fn operation(request: &Request) -> &'static str {
-    let item = input::raw_task_id(request).is_some();
-    match (request.method().as_str(), item) {
-        ("POST", false) => "createTask",
-        ("GET", false) => "listTasks",
-        ("GET", true) => "getTask",
-        ("PUT", true) => "updateTask",
-        ("PATCH", true) => "patchTask",
-        ("DELETE", true) => "deleteTask",
-        _ => "unsupportedMethod",
-    }
-}
-
 /// The X-Ray trace id of the invocation (from Lambda), or of the request's header.
 fn trace_id(request: &Request) -> Option<String> {
     request
@@ -178,28 +205,6 @@ fn request_id(request: &Request) -> String {
         _ => None,
     }
     .unwrap_or_else(|| "unknown".into())
-}
-
-const COLLECTION_METHODS: &str = "GET, POST";
-const ITEM_METHODS: &str = "GET, PUT, PATCH, DELETE";
-
-/// Checks that this function serves the request's method on its path. Returns the raw
-/// `{taskId}` for `/tasks/{taskId}`, `None` for `/tasks`.
-fn route(
-    request: &Request,
-    on_collection: &[Method],
-    on_item: &[Method],
-) -> Result<Option<String>, ApiError> {
-    let task_id = input::raw_task_id(request);
-    let (served, allow) = match task_id {
-        None => (on_collection, COLLECTION_METHODS),
-        Some(_) => (on_item, ITEM_METHODS),
-    };
-    if served.contains(request.method()) {
-        Ok(task_id)
-    } else {
-        Err(ApiError::MethodNotAllowed { allow })
-    }
 }
 
 /// A task as the API shows it.
@@ -256,36 +261,38 @@ fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
     response
 }
 
+/// A version as an entity tag: `"3"`. `If-Match` takes the same form.
+pub fn etag(version: Version) -> String {
+    format!("\"{version}\"")
+}
+
 /// A response about one task, with its version as the `ETag`.
 fn task_response(status: StatusCode, task: &Task, body: &impl Serialize) -> Response<Body> {
     let mut response = json(status, body);
-    if let Ok(etag) = HeaderValue::from_str(&task.version.etag()) {
+    if let Ok(etag) = HeaderValue::from_str(&etag(task.version)) {
         response.headers_mut().insert(header::ETAG, etag);
     }
     response
 }
 
-/// `POST /tasks`
-pub async fn create_task<S: TaskStore>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, lambda_http::Error> {
-    let invocation = Invocation::start();
-    let outcome = async {
-        route(&request, &[Method::POST], &[])?;
-        let caller = app.caller(&request)?;
+impl<S: TaskStore> App<S> {
+    /// `POST /tasks`
+    async fn create_task(
+        &self,
+        invocation: &Invocation,
+        caller: OwnerId,
+        request: &Request,
+    ) -> Result<Response<Body>, ApiError> {
         let key = input::idempotency_key(request.headers())?;
-        let new = input::new_task(&input::json_object(&request)?)?;
-        // Only a keyed create compares requests.
-        let fingerprint = key.as_ref().map(|_| new.fingerprint()).unwrap_or_default();
+        let new = input::new_task(&input::json_object(request)?)?;
         let task = Task::create(TaskId::new_random(), caller, new, Timestamp::now());
         let (task, replayed) = match key {
             None => {
-                invocation.dynamodb(app.store.create(&task)).await?;
+                invocation.dynamodb(self.store.create(&task)).await?;
                 (task, false)
             }
             Some(key) => match invocation
-                .dynamodb(app.store.create_idempotent(&task, &key, &fingerprint))
+                .dynamodb(self.store.create_idempotent(&task, &key))
                 .await?
             {
                 Creation::Created(task) => (task, false),
@@ -306,119 +313,102 @@ pub async fn create_task<S: TaskStore>(
             headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
         }
         Ok(response)
-    };
-    let outcome = outcome.await;
-    Ok(app.respond(&request, invocation, outcome))
-}
-
-/// `GET /tasks` and `GET /tasks/{taskId}`
-pub async fn get_tasks<S: TaskStore>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, lambda_http::Error> {
-    let invocation = Invocation::start();
-    let outcome = async {
-        let task_id = route(&request, &[Method::GET], &[Method::GET])?;
-        let caller = app.caller(&request)?;
-        match task_id {
-            Some(raw) => get_task(app, &invocation, &caller, &raw).await,
-            None => list_tasks(app, &invocation, &caller, &request).await,
-        }
-    };
-    let outcome = outcome.await;
-    Ok(app.respond(&request, invocation, outcome))
-}
-
-async fn get_task<S: TaskStore>(
-    app: &App<S>,
-    invocation: &Invocation,
-    caller: &OwnerId,
-    raw_id: &str,
-) -> Result<Response<Body>, ApiError> {
-    let id = input::task_id(raw_id)?;
-    let task = invocation
-        .dynamodb(app.store.get(caller, id))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-
-    #[derive(Serialize)]
-    struct Found<'a> {
-        task: TaskView<'a>,
     }
-    Ok(task_response(
-        StatusCode::OK,
-        &task,
-        &Found {
-            task: (&task).into(),
-        },
-    ))
-}
 
-async fn list_tasks<S: TaskStore>(
-    app: &App<S>,
-    invocation: &Invocation,
-    caller: &OwnerId,
-    request: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let params = input::list_params(request)?;
-    // `main` of the listing function refuses to start without the secret.
-    let page_tokens = app
-        .page_tokens
-        .as_ref()
-        .ok_or(ApiError::Misconfigured("PAGE_TOKEN_SECRET is not set"))?;
-    let after = match &params.next_token {
-        None => None,
-        Some(token) => Some(
-            page_tokens
-                .verify(caller, params.status, token)
-                .ok_or_else(|| {
-                    ApiError::field(
-                        "nextToken",
-                        "is not a token from a previous page of this listing",
-                    )
-                })?,
-        ),
-    };
-    let query = ListQuery {
-        status: params.status,
-        limit: params.limit,
-        after,
-    };
-    let page = invocation.dynamodb(app.store.list(caller, &query)).await?;
-
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Listed<'a> {
-        tasks: Vec<TaskView<'a>>,
-        count: usize,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        next_token: Option<String>,
-    }
-    let body = Listed {
-        tasks: page.tasks.iter().map(TaskView::from).collect(),
-        count: page.tasks.len(),
-        next_token: page
-            .next
-            .map(|cursor| page_tokens.sign(caller, params.status, &cursor)),
-    };
-    Ok(json(StatusCode::OK, &body))
-}
-
-/// `PUT /tasks/{taskId}` and `PATCH /tasks/{taskId}`: both a partial update.
-pub async fn update_task<S: TaskStore>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, lambda_http::Error> {
-    let invocation = Invocation::start();
-    let outcome = async {
-        let raw_id = route(&request, &[], &[Method::PUT, Method::PATCH])?.unwrap_or_default();
-        let caller = app.caller(&request)?;
-        let id = input::task_id(&raw_id)?;
-        let expected = input::if_match(request.headers())?;
-        let changes = input::update(&input::json_object(&request)?)?;
-        let now = Timestamp::now();
+    /// `GET /tasks/{taskId}`
+    async fn get_task(
+        &self,
+        invocation: &Invocation,
+        caller: OwnerId,
+        request: &Request,
+    ) -> Result<Response<Body>, ApiError> {
+        let id = input::task_id(request)?;
         let task = invocation
-            .dynamodb(app.store.update(&caller, id, &changes, expected, now))
+            .dynamodb(self.store.get(&caller, id))
+            .await?
+            .ok_or(ApiError::NotFound)?;
+
+        #[derive(Serialize)]
+        struct Found<'a> {
+            task: TaskView<'a>,
+        }
+        Ok(task_response(
+            StatusCode::OK,
+            &task,
+            &Found {
+                task: (&task).into(),
+            },
+        ))
+    }
+
+    /// `GET /tasks`
+    async fn list_tasks(
+        &self,
+        invocation: &Invocation,
+        caller: OwnerId,
+        request: &Request,
+    ) -> Result<Response<Body>, ApiError> {
+        let params = input::list_params(request)?;
+        // `main` of the listing function refuses to start without the secret.
+        let page_tokens = self
+            .page_tokens
+            .as_ref()
+            .ok_or(ApiError::Misconfigured("PAGE_TOKEN_SECRET is not set"))?;
+        let after = match &params.next_token {
+            None => None,
+            Some(token) => Some(
+                page_tokens
+                    .verify(&caller, params.status, token)
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            "nextToken",
+                            "is not a token from a previous page of this listing",
+                        )
+                    })?,
+            ),
+        };
+        let query = ListQuery {
+            status: params.status,
+            limit: params.limit,
+            after,
+        };
+        let page = invocation
+            .dynamodb(self.store.list(&caller, &query))
+            .await?;
+
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Listed<'a> {
+            tasks: Vec<TaskView<'a>>,
+            count: usize,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            next_token: Option<String>,
+        }
+        let body = Listed {
+            tasks: page.tasks.iter().map(TaskView::from).collect(),
+            count: page.tasks.len(),
+            next_token: page
+                .next
+                .map(|cursor| page_tokens.sign(&caller, params.status, &cursor)),
+        };
+        Ok(json(StatusCode::OK, &body))
+    }
+
+    /// `PUT /tasks/{taskId}` and `PATCH /tasks/{taskId}`: both a partial update.
+    async fn update_task(
+        &self,
+        invocation: &Invocation,
+        caller: OwnerId,
+        request: &Request,
+    ) -> Result<Response<Body>, ApiError> {
+        let id = input::task_id(request)?;
+        let expected = input::if_match(request.headers())?;
+        let changes = input::update(&input::json_object(request)?)?;
+        let task = invocation
+            .dynamodb(
+                self.store
+                    .update(&caller, id, &changes, expected, Timestamp::now()),
+            )
             .await?;
 
         let body = TaskMessage {
@@ -426,24 +416,19 @@ pub async fn update_task<S: TaskStore>(
             task: (&task).into(),
         };
         Ok(task_response(StatusCode::OK, &task, &body))
-    };
-    let outcome = outcome.await;
-    Ok(app.respond(&request, invocation, outcome))
-}
+    }
 
-/// `DELETE /tasks/{taskId}`
-pub async fn delete_task<S: TaskStore>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, lambda_http::Error> {
-    let invocation = Invocation::start();
-    let outcome = async {
-        let raw_id = route(&request, &[], &[Method::DELETE])?.unwrap_or_default();
-        let caller = app.caller(&request)?;
-        let id = input::task_id(&raw_id)?;
+    /// `DELETE /tasks/{taskId}`
+    async fn delete_task(
+        &self,
+        invocation: &Invocation,
+        caller: OwnerId,
+        request: &Request,
+    ) -> Result<Response<Body>, ApiError> {
+        let id = input::task_id(request)?;
         let expected = input::if_match(request.headers())?;
         invocation
-            .dynamodb(app.store.delete(&caller, id, expected))
+            .dynamodb(self.store.delete(&caller, id, expected))
             .await?;
 
         #[derive(Serialize)]
@@ -459,7 +444,5 @@ pub async fn delete_task<S: TaskStore>(
                 task_id: id.to_string(),
             },
         ))
-    };
-    let outcome = outcome.await;
-    Ok(app.respond(&request, invocation, outcome))
+    }
 }

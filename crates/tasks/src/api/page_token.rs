@@ -38,16 +38,15 @@ impl PageTokenSigner {
         // HMAC accepts keys of any length, so this cannot fail.
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        for part in [
-            CONTEXT,
-            caller.as_str().as_bytes(),
-            filter.map_or("", Status::as_str).as_bytes(),
-            payload,
-        ] {
-            // Length-prefixed, so no two different inputs produce the same MAC input.
-            mac.update(&(part.len() as u64).to_be_bytes());
-            mac.update(part);
-        }
+        crate::digest::feed(
+            &mut mac,
+            [
+                CONTEXT,
+                caller.as_str().as_bytes(),
+                filter.map_or("", Status::as_str).as_bytes(),
+                payload,
+            ],
+        );
         mac
     }
 

@@ -1,106 +1,22 @@
-//! The DynamoDB implementation of [`TaskStore`].
-//!
-//! Table layout (defined once, in `template.yaml`):
-//! - partition key `taskId`;
-//! - `byOwner` index: `ownerId` + `sortKey`, for listing an owner's tasks;
-//! - `byOwnerStatus` index: `ownerStatus` (`<owner>#<status>`) + `sortKey`, for the status filter;
-//! - `sortKey` is `<createdAt>#<taskId>`: fixed-width UTC timestamps sort as strings, so a
-//!   descending query is newest first, ties broken by `taskId`.
-//! - idempotency records share the table under `taskId` = `idempotency#<hash>`. They carry
-//!   no `ownerId`, `ownerStatus` or `sortKey`, so they never appear in the indexes, and a
-//!   task id is always a UUID, so no task read can reach them.
+//! The DynamoDB implementation of [`TaskStore`]: conditional writes, index queries, and
+//! the items of [`super::items`].
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
+use super::items::{
+    self, IdempotencyRecord, Item, OWNER_INDEX, OWNER_STATUS_INDEX, TaskItem, owner_status,
+    sort_key, task_from_item,
+};
 use super::{
     Creation, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, PageCursor, StoreError, TaskPage, TaskStore,
 };
 use crate::domain::{
-    Description, IdempotencyKey, OwnerId, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId,
-    Timestamp, Title, Version, hex_digest,
+    IdempotencyKey, OwnerId, Status, Tags, Task, TaskChanges, TaskId, Timestamp, Version,
 };
-
-pub const OWNER_INDEX: &str = "byOwner";
-pub const OWNER_STATUS_INDEX: &str = "byOwnerStatus";
-
-type Item = HashMap<String, AttributeValue>;
-
-/// Time budget of one DynamoDB operation, retries included. A request makes at most four
-/// operations in sequence (an idempotent create that finishes another's work), so the
-/// worst case, 4 x 2 s, stays inside the functions' 10 s timeout and the client gets a 503
-/// instead of a Lambda timeout.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
-/// One attempt; DynamoDB answers in milliseconds, so this only cuts off a hung connection.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(600);
-pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
-/// Attempts per operation (the first and two retries), with jittered exponential backoff
-/// from 25 ms, for throttling, 5xx, timeouts and connection failures.
-pub const MAX_ATTEMPTS: u32 = 3;
-
-/// The roots that AWS endpoints' certificates chain to (Amazon Trust Services).
-const AMAZON_ROOT_CAS: &str = include_str!("amazon-root-cas.pem");
-
-/// The SDK's HTTPS client (rustls with aws-lc, as by default), trusting only Amazon's roots.
-///
-/// By default the client loads the operating system's trust store when it is built, before
-/// the function's first poll: on Linux it reads the CA bundle and then every file of
-/// /etc/ssl/certs, about 140 here. That was most of the functions' init time (`make bench`).
-/// The five roots compiled in cost no file access, and trust is narrower: this client only
-/// ever talks to DynamoDB. A local endpoint over plain HTTP needs no roots at all.
-fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls;
-    let builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
-        tls::rustls_provider::CryptoMode::AwsLc,
-    ));
-    match amazon_tls_context() {
-        Ok(context) => builder.tls_context(context).build_https(),
-        // Cannot happen with the bundled PEM (a unit test builds it); fall back to the
-        // system's roots rather than fail.
-        Err(_) => builder.build_https(),
-    }
-}
-
-fn amazon_tls_context()
--> Result<aws_smithy_http_client::tls::TlsContext, aws_smithy_http_client::HttpClientError> {
-    use aws_smithy_http_client::tls;
-    let roots = tls::TrustStore::empty()
-        .with_native_roots(false)
-        .with_pem_certificate(AMAZON_ROOT_CAS.as_bytes());
-    tls::TlsContext::builder().with_trust_store(roots).build()
-}
-
-/// Builds the SDK client from the environment (region, credentials, and
-/// `AWS_ENDPOINT_URL_DYNAMODB` for a local server). Call once per process.
-pub async fn dynamodb_client() -> Client {
-    let sdk_config = aws_config::from_env()
-        .http_client(https_client())
-        .load()
-        .await;
-    client_from(&sdk_config)
-}
-
-/// The client with this project's retry and timeout budget, from any SDK configuration.
-pub fn client_from(sdk_config: &aws_config::SdkConfig) -> Client {
-    let retry = aws_config::retry::RetryConfig::standard()
-        .with_max_attempts(MAX_ATTEMPTS)
-        .with_initial_backoff(Duration::from_millis(25))
-        .with_max_backoff(Duration::from_millis(250));
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-        .operation_timeout(OPERATION_TIMEOUT)
-        .build();
-    let config = aws_sdk_dynamodb::config::Builder::from(sdk_config)
-        .retry_config(retry)
-        .timeout_config(timeouts)
-        .build();
-    Client::from_conf(config)
-}
 
 #[derive(Clone, Debug)]
 pub struct DynamoTaskStore {
@@ -121,112 +37,8 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn sort_key(created_at: Timestamp, id: TaskId) -> String {
-    format!("{created_at}#{id}")
-}
-
-fn owner_status(owner: &OwnerId, status: Status) -> String {
-    format!("{}#{}", owner.as_str(), status)
-}
-
 fn tags_value(tags: &Tags) -> AttributeValue {
     AttributeValue::L(tags.iter().map(|t| s(t.as_str())).collect())
-}
-
-fn to_item(task: &Task) -> Item {
-    let mut item = Item::from([
-        ("taskId".into(), s(task.id.to_string())),
-        ("ownerId".into(), s(task.owner.as_str())),
-        ("title".into(), s(task.title.as_str())),
-        ("description".into(), s(task.description.as_str())),
-        ("status".into(), s(task.status.as_str())),
-        ("priority".into(), s(task.priority.as_str())),
-        ("tags".into(), tags_value(&task.tags)),
-        ("createdAt".into(), s(task.created_at.to_rfc3339())),
-        ("updatedAt".into(), s(task.updated_at.to_rfc3339())),
-        (
-            "version".into(),
-            AttributeValue::N(task.version.to_string()),
-        ),
-        ("sortKey".into(), s(sort_key(task.created_at, task.id))),
-        (
-            "ownerStatus".into(),
-            s(owner_status(&task.owner, task.status)),
-        ),
-    ]);
-    if let Some(due) = task.due_date {
-        item.insert("dueDate".into(), s(due.to_rfc3339()));
-    }
-    if let Some(done) = task.completed_at {
-        item.insert("completedAt".into(), s(done.to_rfc3339()));
-    }
-    item
-}
-
-/// Reads an item back through the same validated types a client's input goes through,
-/// so a task that leaves the store always satisfies the contract.
-fn from_item(item: &Item) -> Result<Task, StoreError> {
-    let task_id = item
-        .get("taskId")
-        .and_then(|v| v.as_s().ok())
-        .cloned()
-        .unwrap_or_default();
-    let corrupt = |reason: String| StoreError::CorruptItem {
-        task_id: task_id.clone(),
-        reason,
-    };
-    let text = |name: &str| -> Result<&str, StoreError> {
-        item.get(name)
-            .and_then(|v| v.as_s().ok())
-            .map(String::as_str)
-            .ok_or_else(|| corrupt(format!("{name} is missing or not a string")))
-    };
-    let field = |name: &str, reason: &str| corrupt(format!("{name} {reason}"));
-    let optional_time = |name: &str| -> Result<Option<Timestamp>, StoreError> {
-        match item.get(name) {
-            None | Some(AttributeValue::Null(_)) => Ok(None),
-            Some(_) => Timestamp::parse(text(name)?)
-                .map(Some)
-                .map_err(|e| field(name, e)),
-        }
-    };
-    let tags = match item.get("tags") {
-        None => Tags::default(),
-        Some(AttributeValue::L(values)) => {
-            let tags = values
-                .iter()
-                .map(|v| {
-                    v.as_s()
-                        .map_err(|_| "is not a string")
-                        .and_then(|t| Tag::parse(t))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| field("tags", e))?;
-            Tags::new(tags).map_err(|e| field("tags", e))?
-        }
-        Some(_) => return Err(field("tags", "is not a list")),
-    };
-    let version = item
-        .get("version")
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse::<u64>().ok())
-        .ok_or_else(|| field("version", "is missing or not a whole number"))?;
-
-    Ok(Task {
-        id: TaskId::parse(text("taskId")?).map_err(|e| field("taskId", e))?,
-        owner: OwnerId::parse(text("ownerId")?).map_err(|e| field("ownerId", e))?,
-        title: Title::parse_stored(text("title")?).map_err(|e| field("title", e))?,
-        description: Description::parse_stored(text("description")?)
-            .map_err(|e| field("description", e))?,
-        status: Status::parse(text("status")?).map_err(|e| field("status", e))?,
-        priority: Priority::parse(text("priority")?).map_err(|e| field("priority", e))?,
-        due_date: optional_time("dueDate")?,
-        tags,
-        created_at: Timestamp::parse(text("createdAt")?).map_err(|e| field("createdAt", e))?,
-        updated_at: Timestamp::parse(text("updatedAt")?).map_err(|e| field("updatedAt", e))?,
-        completed_at: optional_time("completedAt")?,
-        version: Version::new(version),
-    })
 }
 
 /// Sorts SDK failures into "try again later" and "something is wrong".
@@ -267,12 +79,6 @@ where
 fn is_condition_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
     matches!(error, SdkError::ServiceError(_))
         && error.code() == Some("ConditionalCheckFailedException")
-}
-
-/// The key of the idempotency record of one owner's key; hashed to a fixed length.
-fn idempotency_record_id(owner: &OwnerId, key: &IdempotencyKey) -> String {
-    let hash = hex_digest([owner.as_str().as_bytes(), key.as_str().as_bytes()]);
-    format!("idempotency#{hash}")
 }
 
 /// Collects the clauses of an UpdateItem expression. Every attribute goes through a
@@ -377,34 +183,17 @@ impl DynamoTaskStore {
             .send()
             .await
             .map_err(classify)?;
-        let corrupt = |reason: &str| StoreError::CorruptItem {
-            task_id: record_id.to_owned(),
-            reason: reason.to_owned(),
-        };
         // Gone between our refused put and this read: it expired just now. Rare enough
         // that the client's retry (503) is the simplest correct answer.
-        let record = output.item().ok_or_else(|| {
+        let item = output.item.ok_or_else(|| {
             StoreError::Unavailable("idempotency record expired mid-request".into())
         })?;
-        if record
-            .get("requestHash")
-            .and_then(|v| v.as_s().ok())
-            .map(String::as_str)
-            != Some(fingerprint)
-        {
+        let record: IdempotencyRecord = items::from_item(item, record_id)?;
+        if record.request_hash != fingerprint {
             return Err(StoreError::IdempotencyKeyReused);
         }
-        let snapshot = record
-            .get("task")
-            .and_then(|v| v.as_m().ok())
-            .ok_or_else(|| corrupt("task snapshot is missing"))?;
-        let task = from_item(snapshot)?;
-        let done = record
-            .get("done")
-            .and_then(|v| v.as_bool().ok())
-            .copied()
-            .unwrap_or(false);
-        if !done {
+        let task = record.task.into_task()?;
+        if !record.done {
             self.put_recorded_task(&task).await?;
             self.mark_record_done(record_id).await?;
         }
@@ -418,7 +207,7 @@ impl TaskStore for DynamoTaskStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(task)))
+            .set_item(Some(items::to_item(&TaskItem::from(task))?))
             .condition_expression("attribute_not_exists(#taskId)")
             .expression_attribute_names("#taskId", "taskId")
             .send()
@@ -441,24 +230,26 @@ impl TaskStore for DynamoTaskStore {
         &self,
         task: &Task,
         key: &IdempotencyKey,
-        fingerprint: &str,
     ) -> Result<Creation, StoreError> {
         // Without transactions (so that it runs on every DynamoDB-compatible server): first
         // claim the key with a record that holds the whole task, then put the task, then
         // mark the record done. Whoever finds the key claimed finishes the recorded task
         // instead, under the same id, so concurrent duplicates create exactly one task and
         // a request that died half-way is completed by its retry.
-        let record_id = idempotency_record_id(&task.owner, key);
-        let expires_at = task.created_at.epoch_seconds() + IDEMPOTENCY_KEY_TTL_SECONDS;
+        let fingerprint = items::request_fingerprint(task);
+        let record = IdempotencyRecord {
+            task_id: items::idempotency_record_id(&task.owner, key),
+            request_hash: fingerprint.clone(),
+            task: TaskItem::from(task),
+            done: false,
+            expires_at: task.created_at.epoch_seconds() + IDEMPOTENCY_KEY_TTL_SECONDS,
+        };
+        let record_id = record.task_id.clone();
         let claim = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item("taskId", s(&record_id))
-            .item("requestHash", s(fingerprint))
-            .item("task", AttributeValue::M(to_item(task)))
-            .item("done", AttributeValue::Bool(false))
-            .item("expiresAt", AttributeValue::N(expires_at.to_string()))
+            .set_item(Some(items::to_item(&record)?))
             // An expired record that DynamoDB's TTL has not removed yet counts as absent.
             .condition_expression("attribute_not_exists(#taskId) OR #expiresAt < :now")
             .expression_attribute_names("#taskId", "taskId")
@@ -476,7 +267,7 @@ impl TaskStore for DynamoTaskStore {
                 Ok(Creation::Created(task.clone()))
             }
             Err(error) if is_condition_failure(&error) => {
-                self.replay(&record_id, fingerprint).await
+                self.replay(&record_id, &fingerprint).await
             }
             Err(error) => Err(classify(error)),
         }
@@ -492,10 +283,10 @@ impl TaskStore for DynamoTaskStore {
             .send()
             .await
             .map_err(classify)?;
-        match output.item() {
+        match output.item {
             None => Ok(None),
             Some(item) => {
-                let task = from_item(item)?;
+                let task = task_from_item(item)?;
                 Ok((task.owner == *owner).then_some(task))
             }
         }
@@ -537,13 +328,15 @@ impl TaskStore for DynamoTaskStore {
             .await
             .map_err(classify)?;
 
+        let more = output.last_evaluated_key.is_some();
         let tasks = output
-            .items()
-            .iter()
-            .map(from_item)
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(task_from_item)
             .collect::<Result<Vec<_>, _>>()?;
-        let next = match (output.last_evaluated_key(), tasks.last()) {
-            (Some(_), Some(last)) => Some(PageCursor {
+        let next = match (more, tasks.last()) {
+            (true, Some(last)) => Some(PageCursor {
                 created_at: last.created_at,
                 task_id: last.id,
             }),
@@ -562,59 +355,8 @@ impl TaskStore for DynamoTaskStore {
     ) -> Result<Task, StoreError> {
         // One UpdateItem: the new values are computed by DynamoDB from the stored item, so
         // two concurrent updates are both applied, never one lost half-way.
-        let mut update = UpdateExpression::default();
-        update.set("updatedAt", ":now", s(now.to_rfc3339()));
-        update.set_raw(
-            "#version = #version + :one",
-            &["version"],
-            ":one",
-            AttributeValue::N("1".into()),
-        );
-        if let Some(title) = &changes.title {
-            update.set("title", ":title", s(title.as_str()));
-        }
-        if let Some(description) = &changes.description {
-            update.set("description", ":description", s(description.as_str()));
-        }
-        if let Some(priority) = changes.priority {
-            update.set("priority", ":priority", s(priority.as_str()));
-        }
-        if let Some(tags) = &changes.tags {
-            update.set("tags", ":tags", tags_value(tags));
-        }
-        match changes.due_date {
-            Some(Some(due)) => update.set("dueDate", ":dueDate", s(due.to_rfc3339())),
-            Some(None) => update.remove("dueDate"),
-            None => {}
-        }
-        if let Some(status) = changes.status {
-            update.set("status", ":status", s(status.as_str()));
-            update.set(
-                "ownerStatus",
-                ":ownerStatus",
-                s(owner_status(owner, status)),
-            );
-            if status == Status::Completed {
-                // Keeps the first completion time if it was already completed.
-                update.set_raw(
-                    "#completedAt = if_not_exists(#completedAt, :now)",
-                    &["completedAt"],
-                    ":now",
-                    s(now.to_rfc3339()),
-                );
-            } else {
-                update.remove("completedAt");
-            }
-        }
-        let (expression, mut names, mut values) = update.build();
-        let mut condition = String::from("#ownerId = :owner");
-        names.insert("#ownerId".into(), "ownerId".into());
-        values.insert(":owner".into(), s(owner.as_str()));
-        if let Some(version) = expected {
-            condition.push_str(" AND #version = :expected");
-            names.insert("#version".into(), "version".into());
-            values.insert(":expected".into(), AttributeValue::N(version.to_string()));
-        }
+        let (expression, condition, names, values) =
+            update_expression(owner, changes, expected, now);
 
         let request = self
             .client
@@ -628,11 +370,11 @@ impl TaskStore for DynamoTaskStore {
             .return_values(ReturnValue::AllNew);
         match request.send().await {
             Ok(output) => {
-                let item = output.attributes().ok_or_else(|| StoreError::CorruptItem {
+                let item = output.attributes.ok_or_else(|| StoreError::CorruptItem {
                     task_id: id.to_string(),
                     reason: "UpdateItem returned no attributes".into(),
                 })?;
-                from_item(item)
+                task_from_item(item)
             }
             Err(error) if is_condition_failure(&error) => {
                 let current = self.task_after_refusal(owner, id, expected).await?;
@@ -641,7 +383,7 @@ impl TaskStore for DynamoTaskStore {
                 let own_write = expected
                     .is_some_and(|version| current.version == Version::new(version.get() + 1))
                     && current.updated_at == now
-                    && changes.are_reflected_in(&current);
+                    && are_reflected_in(changes, &current);
                 if own_write {
                     Ok(current)
                 } else {
@@ -689,53 +431,129 @@ impl TaskStore for DynamoTaskStore {
     }
 }
 
+/// The UpdateItem of a partial update: its update expression, its condition (the owner's
+/// task, at `expected` if given), and the names and values they use.
+fn update_expression(
+    owner: &OwnerId,
+    changes: &TaskChanges,
+    expected: Option<Version>,
+    now: Timestamp,
+) -> (String, String, HashMap<String, String>, Item) {
+    let mut update = UpdateExpression::default();
+    update.set("updatedAt", ":now", s(now.to_rfc3339()));
+    update.set_raw(
+        "#version = #version + :one",
+        &["version"],
+        ":one",
+        AttributeValue::N("1".into()),
+    );
+    if let Some(title) = &changes.title {
+        update.set("title", ":title", s(title.as_str()));
+    }
+    if let Some(description) = &changes.description {
+        update.set("description", ":description", s(description.as_str()));
+    }
+    if let Some(priority) = changes.priority {
+        update.set("priority", ":priority", s(priority.as_str()));
+    }
+    if let Some(tags) = &changes.tags {
+        update.set("tags", ":tags", tags_value(tags));
+    }
+    match changes.due_date {
+        Some(Some(due)) => update.set("dueDate", ":dueDate", s(due.to_rfc3339())),
+        Some(None) => update.remove("dueDate"),
+        None => {}
+    }
+    if let Some(status) = changes.status {
+        update.set("status", ":status", s(status.as_str()));
+        update.set(
+            "ownerStatus",
+            ":ownerStatus",
+            s(owner_status(owner, status)),
+        );
+        if status == Status::Completed {
+            // Keeps the first completion time if it was already completed.
+            update.set_raw(
+                "#completedAt = if_not_exists(#completedAt, :now)",
+                &["completedAt"],
+                ":now",
+                s(now.to_rfc3339()),
+            );
+        } else {
+            update.remove("completedAt");
+        }
+    }
+    let (expression, mut names, mut values) = update.build();
+    let mut condition = String::from("#ownerId = :owner");
+    names.insert("#ownerId".into(), "ownerId".into());
+    values.insert(":owner".into(), s(owner.as_str()));
+    if let Some(version) = expected {
+        condition.push_str(" AND #version = :expected");
+        names.insert("#version".into(), "version".into());
+        values.insert(":expected".into(), AttributeValue::N(version.to_string()));
+    }
+
+    (expression, condition, names, values)
+}
+
+/// Whether `task` holds every value `changes` set: how a retried update recognises the
+/// write that its lost first attempt made.
+fn are_reflected_in(changes: &TaskChanges, task: &Task) -> bool {
+    fn holds<T: PartialEq>(change: &Option<T>, value: &T) -> bool {
+        change.as_ref().is_none_or(|wanted| wanted == value)
+    }
+    holds(&changes.title, &task.title)
+        && holds(&changes.description, &task.description)
+        && holds(&changes.status, &task.status)
+        && holds(&changes.priority, &task.priority)
+        && holds(&changes.due_date, &task.due_date)
+        && holds(&changes.tags, &task.tags)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::NewTask;
-
-    fn sample_task() -> Task {
-        let mut new = NewTask::new(Title::parse("Write report").unwrap());
-        new.status = Status::Completed;
-        new.due_date = Some(Timestamp::parse("2025-10-01T17:00:00Z").unwrap());
-        new.tags = Tags::new(vec![Tag::parse("work").unwrap(), Tag::parse("q4").unwrap()]).unwrap();
-        Task::create(
-            TaskId::parse("2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b").unwrap(),
-            OwnerId::parse("user-1").unwrap(),
-            new,
-            Timestamp::parse("2025-09-29T10:00:00Z").unwrap(),
-        )
-    }
+    use crate::domain::{Priority, Timestamp};
+    use crate::store::items::tests::sample_task;
 
     #[test]
-    fn the_bundled_amazon_roots_make_a_tls_context() {
-        assert_eq!(AMAZON_ROOT_CAS.matches("BEGIN CERTIFICATE").count(), 5);
-        assert!(amazon_tls_context().is_ok());
-    }
-
-    #[test]
-    fn a_task_survives_the_round_trip_through_an_item() {
+    fn changes_are_reflected_only_when_every_set_value_is_there() {
         let task = sample_task();
-        assert_eq!(from_item(&to_item(&task)).unwrap(), task);
+        let mut changes = TaskChanges {
+            status: Some(Status::Completed),
+            ..Default::default()
+        };
+        assert!(are_reflected_in(&changes, &task));
+        changes.due_date = Some(Some(Timestamp::parse("2025-10-01T17:00:00Z").unwrap()));
+        assert!(are_reflected_in(&changes, &task));
+        changes.priority = Some(Priority::High);
+        assert!(!are_reflected_in(&changes, &task));
     }
 
     #[test]
-    fn item_carries_the_index_keys_newest_first_sortable() {
-        let item = to_item(&sample_task());
-        assert_eq!(
-            item["sortKey"].as_s().unwrap(),
-            "2025-09-29T10:00:00.000Z#2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b"
+    fn updates_name_only_attributes_of_the_task_item() {
+        let task = sample_task();
+        let item = items::to_item(&TaskItem::from(&task)).unwrap();
+        let every_change = TaskChanges {
+            title: Some(task.title.clone()),
+            description: Some(task.description.clone()),
+            status: Some(Status::Completed),
+            priority: Some(Priority::High),
+            due_date: Some(task.due_date),
+            tags: Some(task.tags.clone()),
+        };
+        let (_, _, names, _) = update_expression(
+            &task.owner,
+            &every_change,
+            Some(task.version),
+            Timestamp::now(),
         );
-        assert_eq!(item["ownerStatus"].as_s().unwrap(), "user-1#completed");
-        assert_eq!(item["dueDate"].as_s().unwrap(), "2025-10-01T17:00:00.000Z");
-    }
-
-    #[test]
-    fn an_item_that_breaks_the_rules_is_reported_as_corrupt() {
-        let mut item = to_item(&sample_task());
-        item.insert("status".into(), s("done"));
-        let error = from_item(&item).unwrap_err();
-        assert!(matches!(error, StoreError::CorruptItem { .. }), "{error:?}");
-        assert!(error.to_string().contains("status"));
+        assert_eq!(names.len(), 11);
+        for attribute in names.values() {
+            assert!(
+                item.contains_key(attribute),
+                "{attribute} is not a task attribute"
+            );
+        }
     }
 }

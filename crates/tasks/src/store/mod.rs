@@ -3,13 +3,16 @@
 //! Every operation is scoped to an owner: a task of another owner behaves exactly as a
 //! missing one, so callers cannot learn that it exists.
 
+mod client;
 mod dynamodb;
+pub mod items;
+mod memory;
 
 use std::future::Future;
 
-pub use dynamodb::{
-    ATTEMPT_TIMEOUT, DynamoTaskStore, MAX_ATTEMPTS, OPERATION_TIMEOUT, client_from, dynamodb_client,
-};
+pub use client::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, client_from, dynamodb_client};
+pub use dynamodb::DynamoTaskStore;
+pub use memory::MemoryTaskStore;
 
 use crate::domain::{
     IdempotencyKey, OwnerId, Status, Task, TaskChanges, TaskId, Timestamp, Version,
@@ -119,14 +122,13 @@ pub trait TaskStore: Send + Sync {
     /// Stores a new task; never overwrites an existing one.
     fn create(&self, task: &Task) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Creates `task` once per owner and key. A retry with the same `fingerprint` gets the
-    /// first task back; another fingerprint gets [`StoreError::IdempotencyKeyReused`].
-    /// Concurrent duplicates create exactly one task.
+    /// Creates `task` once per owner and key. A retry that asks for the same task (same
+    /// fields, [`items::request_fingerprint`]) gets the first task back; another gets
+    /// [`StoreError::IdempotencyKeyReused`]. Concurrent duplicates create exactly one task.
     fn create_idempotent(
         &self,
         task: &Task,
         key: &IdempotencyKey,
-        fingerprint: &str,
     ) -> impl Future<Output = Result<Creation, StoreError>> + Send;
 
     /// The owner's task with this id, read strongly consistently.

@@ -1,0 +1,89 @@
+//! The DynamoDB client: its HTTPS stack with a compiled-in trust store, and this project's
+//! retry and timeout budget. Built once per process in `main`.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+
+/// Time budget of one DynamoDB operation, retries included. A request makes at most four
+/// operations in sequence (an idempotent create that finishes another's work), so the
+/// worst case, 4 x 2 s, stays inside the functions' 10 s timeout and the client gets a 503
+/// instead of a Lambda timeout.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
+/// One attempt; DynamoDB answers in milliseconds, so this only cuts off a hung connection.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(600);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// Attempts per operation (the first and two retries), with jittered exponential backoff
+/// from 25 ms, for throttling, 5xx, timeouts and connection failures.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// The roots that AWS endpoints' certificates chain to (Amazon Trust Services).
+const AMAZON_ROOT_CAS: &str = include_str!("amazon-root-cas.pem");
+
+/// The SDK's HTTPS client (rustls with aws-lc, as by default), trusting only Amazon's roots.
+///
+/// By default the client loads the operating system's trust store when it is built, before
+/// the function's first poll: on Linux it reads the CA bundle and then every file of
+/// /etc/ssl/certs, about 140 here. That was most of the functions' init time (`make bench`).
+/// The five roots compiled in cost no file access, and trust is narrower: this client only
+/// ever talks to DynamoDB. A local endpoint over plain HTTP needs no roots at all.
+fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    let builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
+        tls::rustls_provider::CryptoMode::AwsLc,
+    ));
+    match amazon_tls_context() {
+        Ok(context) => builder.tls_context(context).build_https(),
+        // Cannot happen with the bundled PEM (a unit test builds it); fall back to the
+        // system's roots rather than fail.
+        Err(_) => builder.build_https(),
+    }
+}
+
+fn amazon_tls_context()
+-> Result<aws_smithy_http_client::tls::TlsContext, aws_smithy_http_client::HttpClientError> {
+    use aws_smithy_http_client::tls;
+    let roots = tls::TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AMAZON_ROOT_CAS.as_bytes());
+    tls::TlsContext::builder().with_trust_store(roots).build()
+}
+
+/// Builds the SDK client from the environment (region, credentials, and
+/// `AWS_ENDPOINT_URL_DYNAMODB` for a local server). Call once per process.
+pub async fn dynamodb_client() -> Client {
+    let sdk_config = aws_config::from_env()
+        .http_client(https_client())
+        .load()
+        .await;
+    client_from(&sdk_config)
+}
+
+/// The client with this project's retry and timeout budget, from any SDK configuration.
+pub fn client_from(sdk_config: &aws_config::SdkConfig) -> Client {
+    let retry = aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(25))
+        .with_max_backoff(Duration::from_millis(250));
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build();
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk_config)
+        .retry_config(retry)
+        .timeout_config(timeouts)
+        .build();
+    Client::from_conf(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_amazon_roots_make_a_tls_context() {
+        assert_eq!(AMAZON_ROOT_CAS.matches("BEGIN CERTIFICATE").count(), 5);
+        assert!(amazon_tls_context().is_ok());
+    }
+}

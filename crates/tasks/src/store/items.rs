@@ -1,0 +1,286 @@
+//! The items of the tasks table, as plain structs: a stored item's whole layout is here.
+//! serde_dynamo maps them to and from DynamoDB's attribute values; the domain stays free of
+//! serde. The table and its indexes are defined once, in `template.yaml`:
+//!
+//! - partition key `taskId`;
+//! - `byOwner` index: `ownerId` + `sortKey`, an owner's tasks;
+//! - `byOwnerStatus` index: `ownerStatus` (`<owner>#<status>`) + `sortKey`, for the filter;
+//! - `sortKey` is `<createdAt>#<taskId>`: fixed-width UTC timestamps sort as strings, so a
+//!   descending query is newest first, ties broken by `taskId`;
+//! - idempotency records share the table under `taskId` = `idempotency#<hash>`. They carry
+//!   no `ownerId`, `ownerStatus` or `sortKey`, so they never appear in the indexes, and a task
+//!   id is always a UUID, so no task read can reach them.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use crate::digest::hex_sha256;
+use crate::domain::{
+    Description, IdempotencyKey, OwnerId, Priority, Status, Tag, Tags, Task, TaskId, Timestamp,
+    Title, Version,
+};
+
+pub type Item = std::collections::HashMap<String, AttributeValue>;
+
+pub const OWNER_INDEX: &str = "byOwner";
+pub const OWNER_STATUS_INDEX: &str = "byOwnerStatus";
+
+/// A task as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskItem {
+    pub task_id: String,
+    pub owner_id: String,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub priority: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    pub version: u64,
+    /// Sort key of both indexes.
+    pub sort_key: String,
+    /// Partition key of `byOwnerStatus`.
+    pub owner_status: String,
+}
+
+/// The record that makes a keyed create idempotent: the task it creates, written before
+/// the task itself, and whether that task has been put yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyRecord {
+    /// `idempotency#<hash of owner and key>`
+    pub task_id: String,
+    /// [`request_fingerprint`] of the request that first used the key.
+    pub request_hash: String,
+    pub task: TaskItem,
+    pub done: bool,
+    /// Epoch seconds; DynamoDB's TTL removes the record some time after.
+    pub expires_at: i64,
+}
+
+pub fn sort_key(created_at: Timestamp, id: TaskId) -> String {
+    format!("{created_at}#{id}")
+}
+
+pub fn owner_status(owner: &OwnerId, status: Status) -> String {
+    format!("{}#{}", owner.as_str(), status)
+}
+
+/// The key of the idempotency record of one owner's key; hashed to a fixed length.
+pub fn idempotency_record_id(owner: &OwnerId, key: &IdempotencyKey) -> String {
+    let hash = hex_sha256([owner.as_str().as_bytes(), key.as_str().as_bytes()]);
+    format!("idempotency#{hash}")
+}
+
+/// Identifies what a create asked for, not how it was spelt: two bodies that validate to the
+/// same task (other key order, white space, `+02:00` for `Z`) have the same fingerprint.
+pub fn request_fingerprint(task: &Task) -> String {
+    let due = task.due_date.map(Timestamp::to_rfc3339).unwrap_or_default();
+    let tags: Vec<&str> = task.tags.iter().map(Tag::as_str).collect();
+    let tags = tags.join(",");
+    hex_sha256([
+        task.title.as_str().as_bytes(),
+        task.description.as_str().as_bytes(),
+        task.status.as_str().as_bytes(),
+        task.priority.as_str().as_bytes(),
+        due.as_bytes(),
+        tags.as_bytes(),
+    ])
+}
+
+impl From<&Task> for TaskItem {
+    fn from(task: &Task) -> Self {
+        Self {
+            task_id: task.id.to_string(),
+            owner_id: task.owner.as_str().to_owned(),
+            title: task.title.as_str().to_owned(),
+            description: task.description.as_str().to_owned(),
+            status: task.status.as_str().to_owned(),
+            priority: task.priority.as_str().to_owned(),
+            due_date: task.due_date.map(Timestamp::to_rfc3339),
+            tags: task.tags.iter().map(|t| t.as_str().to_owned()).collect(),
+            created_at: task.created_at.to_rfc3339(),
+            updated_at: task.updated_at.to_rfc3339(),
+            completed_at: task.completed_at.map(Timestamp::to_rfc3339),
+            version: task.version.get(),
+            sort_key: sort_key(task.created_at, task.id),
+            owner_status: owner_status(&task.owner, task.status),
+        }
+    }
+}
+
+impl TaskItem {
+    /// Reads the item back through the same validated types a client's input goes through
+    /// (in their lenient form for text stored under earlier rules), so a task that leaves the
+    /// store always satisfies the contract.
+    pub fn into_task(self) -> Result<Task, StoreError> {
+        let task_id = self.task_id.clone();
+        let field = |name: &'static str| {
+            let task_id = task_id.clone();
+            move |reason: &str| StoreError::CorruptItem {
+                task_id,
+                reason: format!("{name} {reason}"),
+            }
+        };
+        let time = |name: &'static str, raw: &str| Timestamp::parse(raw).map_err(field(name));
+        let tags = self
+            .tags
+            .iter()
+            .map(|t| Tag::parse(t))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(Tags::new)
+            .map_err(field("tags"))?;
+        Ok(Task {
+            id: TaskId::parse(&self.task_id).map_err(field("taskId"))?,
+            owner: OwnerId::parse(&self.owner_id).map_err(field("ownerId"))?,
+            title: Title::parse_stored(&self.title).map_err(field("title"))?,
+            description: Description::parse_stored(&self.description)
+                .map_err(field("description"))?,
+            status: Status::parse(&self.status).map_err(field("status"))?,
+            priority: Priority::parse(&self.priority).map_err(field("priority"))?,
+            due_date: self.due_date.map(|raw| time("dueDate", &raw)).transpose()?,
+            tags,
+            created_at: time("createdAt", &self.created_at)?,
+            updated_at: time("updatedAt", &self.updated_at)?,
+            completed_at: self
+                .completed_at
+                .map(|raw| time("completedAt", &raw))
+                .transpose()?,
+            version: Version::new(self.version),
+        })
+    }
+}
+
+/// Any record to an item.
+pub fn to_item(record: &impl Serialize) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(record).map_err(|error| StoreError::Failed(Box::new(error)))
+}
+
+/// An item to a record; `id` names it in the error if it does not have the record's shape.
+pub fn from_item<T: for<'de> Deserialize<'de>>(item: Item, id: &str) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|error| StoreError::CorruptItem {
+        task_id: id.to_owned(),
+        reason: error.to_string(),
+    })
+}
+
+/// A stored task item back to a task.
+pub fn task_from_item(item: Item) -> Result<Task, StoreError> {
+    let id = item
+        .get("taskId")
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default();
+    from_item::<TaskItem>(item, &id)?.into_task()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::NewTask;
+
+    pub fn sample_task() -> Task {
+        let mut new = NewTask::new(Title::parse("Write report").unwrap());
+        new.status = Status::Completed;
+        new.due_date = Some(Timestamp::parse("2025-10-01T17:00:00Z").unwrap());
+        new.tags = Tags::new(vec![Tag::parse("work").unwrap(), Tag::parse("q4").unwrap()]).unwrap();
+        Task::create(
+            TaskId::parse("2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b").unwrap(),
+            OwnerId::parse("user-1").unwrap(),
+            new,
+            Timestamp::parse("2025-09-29T10:00:00Z").unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_task_survives_the_round_trip_through_an_item() {
+        let task = sample_task();
+        let item = to_item(&TaskItem::from(&task)).unwrap();
+        assert_eq!(task_from_item(item).unwrap(), task);
+    }
+
+    #[test]
+    fn item_has_the_layout_the_table_and_its_indexes_expect() {
+        let item = to_item(&TaskItem::from(&sample_task())).unwrap();
+        let text = |name: &str| item[name].as_s().unwrap().as_str();
+        assert_eq!(
+            text("sortKey"),
+            "2025-09-29T10:00:00.000Z#2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b"
+        );
+        assert_eq!(text("ownerStatus"), "user-1#completed");
+        assert_eq!(text("ownerId"), "user-1");
+        assert_eq!(text("dueDate"), "2025-10-01T17:00:00.000Z");
+        assert_eq!(item["version"].as_n().unwrap(), "1");
+        assert_eq!(
+            item["tags"].as_l().unwrap(),
+            &vec![
+                AttributeValue::S("work".into()),
+                AttributeValue::S("q4".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn optional_fields_are_absent_not_null_and_read_back_from_null_too() {
+        let mut task = sample_task();
+        task.due_date = None;
+        task.completed_at = None;
+        let mut item = to_item(&TaskItem::from(&task)).unwrap();
+        assert!(!item.contains_key("dueDate") && !item.contains_key("completedAt"));
+        item.insert("dueDate".into(), AttributeValue::Null(true));
+        assert_eq!(task_from_item(item).unwrap(), task);
+    }
+
+    #[test]
+    fn an_item_that_breaks_the_rules_is_reported_as_corrupt() {
+        let mut item = to_item(&TaskItem::from(&sample_task())).unwrap();
+        item.insert("status".into(), AttributeValue::S("done".into()));
+        let error = task_from_item(item).unwrap_err();
+        assert!(matches!(error, StoreError::CorruptItem { .. }), "{error:?}");
+        assert!(error.to_string().contains("status"));
+
+        let mut item = to_item(&TaskItem::from(&sample_task())).unwrap();
+        item.remove("title");
+        assert!(matches!(
+            task_from_item(item).unwrap_err(),
+            StoreError::CorruptItem { .. }
+        ));
+    }
+
+    #[test]
+    fn fingerprint_ignores_spelling_but_not_content() {
+        let title = |t| Title::parse(t).unwrap();
+        let task = |new: NewTask| {
+            Task::create(
+                TaskId::new_random(),
+                OwnerId::parse("user-1").unwrap(),
+                new,
+                Timestamp::now(),
+            )
+        };
+        let mut a = NewTask::new(title("Report"));
+        a.due_date = Some(Timestamp::parse("2025-10-01T19:00:00+02:00").unwrap());
+        let mut b = NewTask::new(title("  Report "));
+        b.due_date = Some(Timestamp::parse("2025-10-01T17:00:00Z").unwrap());
+        assert_eq!(
+            request_fingerprint(&task(a.clone())),
+            request_fingerprint(&task(b.clone()))
+        );
+        b.priority = Priority::High;
+        assert_ne!(request_fingerprint(&task(a)), request_fingerprint(&task(b)));
+        let mut c = NewTask::new(title("Repor"));
+        c.description = Description::parse("t").unwrap();
+        assert_ne!(
+            request_fingerprint(&task(NewTask::new(title("Report")))),
+            request_fingerprint(&task(c))
+        );
+    }
+}

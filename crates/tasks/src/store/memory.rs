@@ -1,0 +1,160 @@
+//! An in-memory [`TaskStore`], for running the handlers with nothing started (plain
+//! `cargo test`). It keeps the contract of the trait: owner scoping, conditional writes,
+//! idempotent creates and newest-first listing; `make test` runs the same handler tests
+//! against the DynamoDB store, and the DynamoDB-only tests (faults, races, indexes) there.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use super::items::{idempotency_record_id, request_fingerprint, sort_key};
+use super::{
+    Creation, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, PageCursor, StoreError, TaskPage, TaskStore,
+};
+use crate::domain::{IdempotencyKey, OwnerId, Task, TaskChanges, TaskId, Timestamp, Version};
+
+#[derive(Debug, Default)]
+pub struct MemoryTaskStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    tasks: HashMap<TaskId, Task>,
+    /// Idempotency records: the request's fingerprint, the task it created, when it expires.
+    records: HashMap<String, (String, Task, i64)>,
+}
+
+impl MemoryTaskStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-written task: every change
+        // is one insert or remove.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl State {
+    /// The owner's task, or `NotFound` (also for another owner's: existence is not leaked).
+    fn owned(&self, owner: &OwnerId, id: TaskId) -> Result<&Task, StoreError> {
+        self.tasks
+            .get(&id)
+            .filter(|task| task.owner == *owner)
+            .ok_or(StoreError::NotFound)
+    }
+
+    fn check_version(task: &Task, expected: Option<Version>) -> Result<(), StoreError> {
+        match expected {
+            Some(version) if version != task.version => Err(StoreError::VersionMismatch {
+                current: task.version,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl TaskStore for MemoryTaskStore {
+    async fn create(&self, task: &Task) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state.tasks.contains_key(&task.id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        state.tasks.insert(task.id, task.clone());
+        Ok(())
+    }
+
+    async fn create_idempotent(
+        &self,
+        task: &Task,
+        key: &IdempotencyKey,
+    ) -> Result<Creation, StoreError> {
+        let record_id = idempotency_record_id(&task.owner, key);
+        let fingerprint = request_fingerprint(task);
+        let now = task.created_at.epoch_seconds();
+        let mut state = self.state();
+        if let Some((recorded, first, expires_at)) = state.records.get(&record_id)
+            && *expires_at >= now
+        {
+            return if *recorded == fingerprint {
+                Ok(Creation::Replayed(first.clone()))
+            } else {
+                Err(StoreError::IdempotencyKeyReused)
+            };
+        }
+        if state.tasks.contains_key(&task.id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        state.records.insert(
+            record_id,
+            (fingerprint, task.clone(), now + IDEMPOTENCY_KEY_TTL_SECONDS),
+        );
+        state.tasks.insert(task.id, task.clone());
+        Ok(Creation::Created(task.clone()))
+    }
+
+    async fn get(&self, owner: &OwnerId, id: TaskId) -> Result<Option<Task>, StoreError> {
+        Ok(self.state().owned(owner, id).ok().cloned())
+    }
+
+    async fn list(&self, owner: &OwnerId, query: &ListQuery) -> Result<TaskPage, StoreError> {
+        let state = self.state();
+        let after = query
+            .after
+            .as_ref()
+            .map(|cursor| sort_key(cursor.created_at, cursor.task_id));
+        // Newest first, as the indexes' sort key orders them.
+        let mut tasks: Vec<(String, &Task)> = state
+            .tasks
+            .values()
+            .filter(|task| task.owner == *owner)
+            .filter(|task| query.status.is_none_or(|status| task.status == status))
+            .map(|task| (sort_key(task.created_at, task.id), task))
+            .filter(|(key, _)| after.as_ref().is_none_or(|after| key < after))
+            .collect();
+        tasks.sort_by(|(a, _), (b, _)| b.cmp(a));
+        let limit = usize::from(query.limit);
+        let more = tasks.len() > limit;
+        let page: Vec<Task> = tasks
+            .into_iter()
+            .take(limit)
+            .map(|(_, task)| task.clone())
+            .collect();
+        let next = page.last().filter(|_| more).map(|last| PageCursor {
+            created_at: last.created_at,
+            task_id: last.id,
+        });
+        Ok(TaskPage { tasks: page, next })
+    }
+
+    async fn update(
+        &self,
+        owner: &OwnerId,
+        id: TaskId,
+        changes: &TaskChanges,
+        expected: Option<Version>,
+        now: Timestamp,
+    ) -> Result<Task, StoreError> {
+        let mut state = self.state();
+        let current = state.owned(owner, id)?;
+        State::check_version(current, expected)?;
+        let updated = current.apply(changes, now);
+        state.tasks.insert(id, updated.clone());
+        Ok(updated)
+    }
+
+    async fn delete(
+        &self,
+        owner: &OwnerId,
+        id: TaskId,
+        expected: Option<Version>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        State::check_version(state.owned(owner, id)?, expected)?;
+        state.tasks.remove(&id);
+        Ok(())
+    }
+}

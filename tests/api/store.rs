@@ -1,0 +1,178 @@
+//! The store contract, run on both stores: the in-memory one that plain `cargo test` runs the
+//! handlers on, and the DynamoDB one (`make test`). What the handlers see must not depend on
+//! which store is behind them.
+
+use tasks::domain::{
+    IdempotencyKey, NewTask, OwnerId, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId,
+    Timestamp, Title, Version,
+};
+use tasks::store::{Creation, ListQuery, MemoryTaskStore, StoreError, TaskStore};
+
+use crate::helpers::TestApi;
+
+#[tokio::test]
+async fn memory_store_keeps_the_store_contract() {
+    store_contract(&MemoryTaskStore::new()).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
+async fn dynamodb_store_keeps_the_store_contract() {
+    let api = TestApi::dynamodb().await;
+    store_contract(api.app.store()).await;
+}
+
+fn owner() -> OwnerId {
+    OwnerId::parse(&uuid::Uuid::new_v4().to_string()).unwrap()
+}
+
+/// A task created `seconds` after a fixed instant, so that listing order is known.
+fn task(owner: &OwnerId, title: &str, seconds: i64) -> Task {
+    let created = Timestamp::parse("2025-09-29T10:00:00Z")
+        .unwrap()
+        .epoch_seconds()
+        + seconds;
+    let created = Timestamp::parse(
+        &chrono::DateTime::from_timestamp(created, 0)
+            .unwrap()
+            .to_rfc3339(),
+    )
+    .unwrap();
+    Task::create(
+        TaskId::new_random(),
+        owner.clone(),
+        NewTask::new(Title::parse(title).unwrap()),
+        created,
+    )
+}
+
+async fn store_contract(store: &impl TaskStore) {
+    let (alice, bob) = (owner(), owner());
+
+    // Create, read back, and nothing of it for another owner.
+    let first = task(&alice, "first", 0);
+    store.create(&first).await.unwrap();
+    assert_eq!(
+        store.get(&alice, first.id).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(store.get(&bob, first.id).await.unwrap(), None);
+    assert!(matches!(
+        store.create(&first).await,
+        Ok(()) | Err(StoreError::AlreadyExists)
+    ));
+
+    // Updates: what the store returns is exactly the domain's `Task::apply`.
+    let now = Timestamp::now();
+    let changes = TaskChanges {
+        status: Some(Status::Completed),
+        priority: Some(Priority::High),
+        tags: Some(Tags::new(vec![Tag::parse("work").unwrap()]).unwrap()),
+        due_date: Some(Some(now)),
+        ..Default::default()
+    };
+    let updated = store
+        .update(&alice, first.id, &changes, Some(Version::FIRST), now)
+        .await
+        .unwrap();
+    assert_eq!(updated, first.apply(&changes, now));
+    let later = Timestamp::now();
+    let reopen = TaskChanges {
+        status: Some(Status::InProgress),
+        due_date: Some(None),
+        ..Default::default()
+    };
+    let reopened = store
+        .update(&alice, first.id, &reopen, None, later)
+        .await
+        .unwrap();
+    assert_eq!(reopened, updated.apply(&reopen, later));
+    assert_eq!(
+        store.get(&alice, first.id).await.unwrap(),
+        Some(reopened.clone())
+    );
+
+    // Conditional writes: a stale version, another owner, a missing task.
+    assert!(matches!(
+        store.update(&alice, first.id, &reopen, Some(Version::FIRST), later).await,
+        Err(StoreError::VersionMismatch { current }) if current == reopened.version
+    ));
+    assert!(matches!(
+        store.update(&bob, first.id, &reopen, None, later).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete(&alice, first.id, Some(Version::FIRST)).await,
+        Err(StoreError::VersionMismatch { .. })
+    ));
+    assert!(matches!(
+        store.delete(&bob, first.id, None).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Listing: newest first, filtered, paged.
+    let second = task(&alice, "second", 10);
+    let third = task(&alice, "third", 20);
+    store.create(&second).await.unwrap();
+    store.create(&third).await.unwrap();
+    let mut query = ListQuery {
+        status: None,
+        limit: 2,
+        after: None,
+    };
+    let page = store.list(&alice, &query).await.unwrap();
+    let titles = |tasks: &[Task]| -> Vec<String> {
+        tasks.iter().map(|t| t.title.as_str().to_owned()).collect()
+    };
+    assert_eq!(titles(&page.tasks), ["third", "second"]);
+    query.after = page.next;
+    let rest = store.list(&alice, &query).await.unwrap();
+    assert_eq!(titles(&rest.tasks), ["first"]);
+    assert_eq!(rest.next, None);
+    query = ListQuery {
+        status: Some(Status::InProgress),
+        limit: 10,
+        after: None,
+    };
+    assert_eq!(
+        titles(&store.list(&alice, &query).await.unwrap().tasks),
+        ["first"]
+    );
+    assert!(store.list(&bob, &query).await.unwrap().tasks.is_empty());
+
+    // Idempotent create: the same request is replayed, another is refused.
+    let key = IdempotencyKey::parse("order-1").unwrap();
+    let keyed = task(&alice, "keyed", 30);
+    assert_eq!(
+        store.create_idempotent(&keyed, &key).await.unwrap(),
+        Creation::Created(keyed.clone())
+    );
+    let mut retry = task(&alice, "keyed", 31);
+    retry.priority = keyed.priority;
+    assert_eq!(
+        store.create_idempotent(&retry, &key).await.unwrap(),
+        Creation::Replayed(keyed.clone())
+    );
+    let other = task(&alice, "another body", 32);
+    assert!(matches!(
+        store.create_idempotent(&other, &key).await,
+        Err(StoreError::IdempotencyKeyReused)
+    ));
+    // The key is the caller's own: another caller's identical key is a new request.
+    let bobs = task(&bob, "keyed", 33);
+    assert_eq!(
+        store.create_idempotent(&bobs, &key).await.unwrap(),
+        Creation::Created(bobs.clone())
+    );
+
+    // Delete, then it is gone.
+    store
+        .delete(&alice, first.id, Some(reopened.version))
+        .await
+        .unwrap();
+    assert_eq!(store.get(&alice, first.id).await.unwrap(), None);
+    assert!(matches!(
+        store.delete(&alice, first.id, None).await,
+        Err(StoreError::NotFound)
+    ));
+}
