@@ -17,11 +17,12 @@ Figures per function:
 Then list scaling: GET /tasks for a caller with 10 tasks, with 10 and with 10,000 tasks of
 other callers in the table.
 
-Usage: bench.py TARGET_DIR LAMBDA_DIR OUT_JSON [--invocations N]
+Usage: bench.py TARGET_DIR LAMBDA_DIR OUT_JSON --tls-endpoint URL --tls-ca PEM [--runs N] ...
 """
 
 import argparse
 import json
+import math
 import os
 import platform
 import queue
@@ -45,7 +46,7 @@ FLOOR = "hello_floor"
 class RuntimeApi:
     """The Lambda Runtime API for one process: hands out queued events, times each answer."""
 
-    def __init__(self):
+    def __init__(self, on_first_poll=lambda: None):
         self.events = queue.Queue()
         self.results = queue.Queue()
         self.first_poll = None
@@ -68,7 +69,10 @@ class RuntimeApi:
 
             def do_GET(self):
                 if api.first_poll is None:
-                    api.first_poll = time.perf_counter()
+                    polled = time.perf_counter()
+                    # Init is over: from here on the function runs at its CPU share.
+                    on_first_poll()
+                    api.first_poll = polled
                 request_id, event = api.events.get()
                 body = json.dumps(event).encode()
                 self.send_response(200)
@@ -113,11 +117,44 @@ class RuntimeApi:
         self.server.shutdown()
 
 
-class Function:
-    """One release executable running under its own Runtime API."""
+class CpuShare:
+    """Lambda's CPU for a MemorySize: 1,769 MB is one vCPU, so a 128 MB function gets 7.2 %
+    of one while it handles invocations (init runs unthrottled). A cgroup v1 `cpu` group with
+    that CFS quota; a process joins it when it first polls for an invocation."""
 
-    def __init__(self, executable, env):
-        self.api = RuntimeApi()
+    ROOT = Path("/sys/fs/cgroup/cpu")
+    PERIOD_US = 100_000
+
+    def __init__(self, memory_mb):
+        self.fraction = memory_mb / 1769
+        self.path = self.ROOT / f"task-bench-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.path.mkdir()
+        (self.path / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+        (self.path / "cpu.cfs_quota_us").write_text(str(int(self.PERIOD_US * self.fraction)))
+
+    def admit(self, pid):
+        (self.path / "cgroup.procs").write_text(str(pid))
+
+    def close(self):
+        # Processes must have left (exited) before the group can go.
+        for _ in range(50):
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    @classmethod
+    def available(cls):
+        return os.geteuid() == 0 and (cls.ROOT / "cpu.cfs_quota_us").exists()
+
+
+class Function:
+    """One release executable running under its own Runtime API, at a CPU share if given."""
+
+    def __init__(self, executable, env, share=None):
+        self.process = None
+        self.api = RuntimeApi(on_first_poll=lambda: share and share.admit(self._pid()))
         self.request_lines = []
         # The log goes to a file, read after the run: a thread reading a pipe here would
         # compete with the emulator's threads and show up in the timings.
@@ -136,7 +173,20 @@ class Function:
             time.sleep(0.0002)
         self.init = self.api.first_poll - started
 
+    def _pid(self):
+        while self.process is None:  # the first poll can come before Popen returns
+            time.sleep(0.0001)
+        return self.process.pid
+
+    def cpu_seconds(self):
+        """User and system CPU time the process has used so far."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def _read_logs(self):
+        self.log.seek(0, os.SEEK_END)
+        self.log_bytes = self.log.tell()
         self.log.seek(0)
         for line in self.log:
             try:
@@ -191,20 +241,20 @@ def ms(seconds):
     return round(seconds * 1000, 3)
 
 
-def cold_inits(executable, env):
+def cold_inits(executable, env, share):
     """Init times of --cold-starts fresh processes (start to first poll), then stopped."""
     inits = []
     for _ in range(ARGS.cold_starts):
-        function = Function(executable, env)
+        function = Function(executable, env, share)
         inits.append(function.init)
         function.stop()
     return inits
 
 
-def measure(executable, env, events, on_response=lambda response: None):
+def measure(executable, env, events, share=None, on_response=lambda response: None):
     """Init, first and warm figures for one function; `events` yields one event per call."""
-    inits = cold_inits(executable, env)
-    function = Function(executable, env)
+    inits = cold_inits(executable, env, share)
+    function = Function(executable, env, share)
     inits.append(function.init)
 
     def call():
@@ -213,30 +263,86 @@ def measure(executable, env, events, on_response=lambda response: None):
         return seconds
 
     first = call()
+    cpu_before = function.cpu_seconds()
     warm = [call() for _ in range(ARGS.invocations)]
+    cpu_per_invocation = (function.cpu_seconds() - cpu_before) / len(warm)
     rss = function.peak_rss_kib()
     function.stop()
+    log_bytes_per_invocation = function.log_bytes / (len(warm) + 1)
     lines = function.request_lines[1:]
-    # End to end (runtime, event parsing, handler, response, emulator) minus DynamoDB time,
-    # and the handler's own share of it (its log line's durationMs minus dynamodbMs).
-    outside = [w - line["dynamodbMs"] / 1000 for w, line in zip(warm, lines)]
-    handler_outside = [(line["durationMs"] - line["dynamodbMs"]) / 1000 for line in lines]
-    dynamo = [line["dynamodbMs"] / 1000 for line in lines]
+    # End to end (runtime, event parsing, handler, response, emulator) minus DynamoDB time.
+    dynamo = [line["dynamodbMs"] / 1000 for line in lines] or [0.0] * len(warm)
+    outside = [w - d for w, d in zip(warm, dynamo)]
     return {
         "init_ms": ms(statistics.median(inits)),
-        "init_min_ms": ms(min(inits)),
-        "init_max_ms": ms(max(inits)),
-        "cold_starts": len(inits),
         "first_ms": ms(first),
         "warm_p50_ms": ms(statistics.median(warm)),
         "warm_p99_ms": ms(percentile(warm, 0.99)),
-        "dynamodb_p50_ms": ms(statistics.median(dynamo)) if dynamo else None,
-        "dynamodb_p99_ms": ms(percentile(dynamo, 0.99)) if dynamo else None,
-        "outside_dynamodb_p99_ms": ms(percentile(outside, 0.99)) if outside else None,
-        "handler_outside_dynamodb_p99_ms": ms(percentile(handler_outside, 0.99)) if handler_outside else None,
+        "dynamodb_p50_ms": ms(statistics.median(dynamo)),
+        "outside_dynamodb_p50_ms": ms(statistics.median(outside)),
+        "outside_dynamodb_p99_ms": ms(percentile(outside, 0.99)),
+        "cpu_per_invocation_ms": ms(cpu_per_invocation),
+        # What Lambda bills: each invocation rounded up to the millisecond; a cold one
+        # also pays its init (custom runtimes' init is billed).
+        "billed_warm_mean_ms": round(statistics.mean(math.ceil(w * 1000) for w in warm), 3),
+        "billed_cold_ms": math.ceil((statistics.median(inits) + first) * 1000),
         "peak_rss_mib": round(rss / 1024, 1) if rss else None,
-        "invocations": len(warm),
+        # What the function writes to CloudWatch Logs per request (its request line and EMF
+        # metrics; Lambda's own platform lines are not included).
+        "log_bytes_per_invocation": round(log_bytes_per_invocation),
     }
+
+
+# How each mode runs the functions: where DynamoDB is, whether init opens the connection,
+# and at which CPU share invocations run.
+MODES = {
+    # As Lambda runs it: TLS to DynamoDB (a proxy with a test CA), invocations at the CPU
+    # share of 128 MB, init unthrottled.
+    "lambda": {"tls": True, "share": True, "prime": True},
+    # The same without opening the connection during init: what priming saves.
+    "lambda-unprimed": {"tls": True, "share": True, "prime": False},
+    # The development machine's view: plain HTTP, the whole CPU.
+    "local": {"tls": False, "share": False, "prime": True},
+}
+
+
+def run_mode(mode, executable, base_env):
+    settings = MODES[mode]
+    env = dict(base_env)
+    if settings["tls"]:
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = ARGS.tls_endpoint
+        env["SSL_CERT_FILE"] = ARGS.tls_ca
+    env["DYNAMODB_OPEN_CONNECTION_ON_INIT"] = "true" if settings["prime"] else "false"
+    share = CpuShare(ARGS.memory) if settings["share"] else None
+    function_env = lambda name: {**env, "AWS_LAMBDA_FUNCTION_NAME": name}
+    caller = "bench-" + uuid.uuid4().hex[:8]
+    n = ARGS.invocations + 1
+    results = {}
+    created = []
+
+    def creates():
+        body = json.loads(event("create-task", caller)["body"])
+        while True:
+            yield event("create-task", caller, body=body)
+
+    keep_id = lambda response: created.append(json.loads(response["body"])["task"]["taskId"])
+    try:
+        results["create-task"] = measure(executable("create-task"), function_env("create-task"),
+                                         creates(), share, keep_id)
+        results["get-tasks"] = measure(executable("get-tasks"), function_env("get-tasks"),
+                                       iter([event("get-task", caller, task_id=created[0])] * n), share)
+        results["update-task"] = measure(executable("update-task"), function_env("update-task"),
+                                         iter([event("patch-task", caller, task_id=created[1],
+                                                     body={"description": "bench"})] * n), share)
+        results["delete-task"] = measure(executable("delete-task"), function_env("delete-task"),
+                                         (event("delete-task", caller, task_id=t) for t in created[:n]),
+                                         share)
+        results["floor"] = measure(executable(FLOOR), function_env(FLOOR),
+                                   iter([event("get-task", caller, task_id=created[0])] * n), share)
+    finally:
+        if share:
+            share.close()
+    return results
 
 
 def main():
@@ -245,41 +351,39 @@ def main():
     env = {k: v for k, v in os.environ.items()}
     env.update({
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(ARGS.memory),
         "AWS_LAMBDA_LOG_LEVEL": "info",
     })
     env.pop("TASKS_LOCAL_CALLER_ID", None)
     executable = lambda name: target / ("examples/" + name if name == FLOOR else name)
-    results = {}
-    caller = "bench-" + uuid.uuid4().hex[:8]
-    n = ARGS.invocations + 1
+    modes = [m for m in MODES if MODES[m]["share"] is False or CpuShare.available()]
+    if len(modes) < len(MODES):
+        print("not root or no cgroup v1 cpu controller: only the 'local' mode is measured")
 
-    # create-task: every event creates a task; their ids feed the other functions.
-    created = []
+    runs = {mode: [] for mode in modes}
+    for run in range(ARGS.runs):
+        for mode in modes:
+            print(f"run {run + 1}/{ARGS.runs}: {mode}", flush=True)
+            runs[mode].append(run_mode(mode, executable, env))
 
-    def creates():
-        body = json.loads(event("create-task", caller)["body"])
-        while True:
-            yield event("create-task", caller, body=body)
-
-    function_env = lambda name: {**env, "AWS_LAMBDA_FUNCTION_NAME": name}
-    keep_id = lambda response: created.append(json.loads(response["body"])["task"]["taskId"])
-    results["create-task"] = measure(executable("create-task"), function_env("create-task"), creates(), keep_id)
-    results["get-tasks"] = measure(executable("get-tasks"), function_env("get-tasks"),
-                                   iter([event("get-task", caller, task_id=created[0])] * n))
-    results["update-task"] = measure(executable("update-task"), function_env("update-task"),
-                                     iter([event("patch-task", caller, task_id=created[1],
-                                                 body={"description": "bench"})] * n))
-    results["delete-task"] = measure(executable("delete-task"), function_env("delete-task"),
-                                     (event("delete-task", caller, task_id=t) for t in created[:n]))
-    results["floor"] = measure(executable(FLOOR), function_env(FLOOR),
-                               iter([event("get-task", caller, task_id=created[0])] * n))
-
+    # The median of the runs, metric by metric.
+    results = {"modes": {}, "runs": runs}
+    for mode, mode_runs in runs.items():
+        results["modes"][mode] = {
+            name: {
+                metric: statistics.median(run[name][metric] for run in mode_runs)
+                for metric in mode_runs[0][name]
+            }
+            for name in mode_runs[0]
+        }
+    zips = {}
     for name in FUNCTIONS + ["floor"]:
         zip_path = lambda_dir / (FLOOR if name == "floor" else name) / "bootstrap.zip"
-        results[name]["zip_bytes"] = zip_path.stat().st_size if zip_path.exists() else None
-
-    results["list_scaling"] = list_scaling(executable, function_env)
+        zips[name] = zip_path.stat().st_size if zip_path.exists() else None
+    results["zip_bytes"] = zips
+    if ARGS.list_invocations:
+        local_env = lambda name: {**env, "AWS_LAMBDA_FUNCTION_NAME": name}
+        results["list_scaling"] = list_scaling(executable, local_env)
     report(results)
 
 
@@ -324,48 +428,56 @@ def list_scaling(executable, function_env):
 
 
 def report(results):
-    floor = results["floor"]
-    rows = []
-    header = ("function", "init ms (median)", "x floor", "first ms", "warm p50", "warm p99",
-              "DDB p99", "outside DDB p99", "handler outside DDB p99", "peak RSS MiB", "zip KiB")
-    for name in FUNCTIONS + ["floor"]:
-        r = results[name]
-        r["init_ratio_to_floor"] = round(r["init_ms"] / floor["init_ms"], 2)
-        r["first_ratio_to_floor"] = round(r["first_ms"] / floor["first_ms"], 2)
-        r["warm_p50_ratio_to_floor"] = round(r["warm_p50_ms"] / floor["warm_p50_ms"], 2)
-        r["peak_rss_ratio_to_floor"] = round(r["peak_rss_mib"] / floor["peak_rss_mib"], 2)
-        r["zip_ratio_to_floor"] = round(r["zip_bytes"] / floor["zip_bytes"], 2) if r["zip_bytes"] else None
-        rows.append((name, r["init_ms"], r["init_ratio_to_floor"], r["first_ms"], r["warm_p50_ms"],
-                     r["warm_p99_ms"], r["dynamodb_p99_ms"] if r["dynamodb_p99_ms"] is not None else "-",
-                     r["outside_dynamodb_p99_ms"] if r["outside_dynamodb_p99_ms"] is not None else "-",
-                     r["handler_outside_dynamodb_p99_ms"] if r["handler_outside_dynamodb_p99_ms"] is not None else "-",
-                     r["peak_rss_mib"], round(r["zip_bytes"] / 1024) if r["zip_bytes"] else "-"))
-    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
-    line = lambda row: "  ".join(str(v).rjust(w) if i else str(v).ljust(w) for i, (v, w) in enumerate(zip(row, widths)))
+    header = ("function", "init", "x floor", "first", "first/p50", "warm p50", "warm p99",
+              "outside DDB p50", "- floor p50", "CPU/inv", "peak RSS MiB", "zip KiB")
+    for mode, figures in results["modes"].items():
+        floor = figures["floor"]
+        rows = []
+        for name in FUNCTIONS + ["floor"]:
+            r = figures[name]
+            r["init_ratio_to_floor"] = round(r["init_ms"] / floor["init_ms"], 2)
+            r["first_ratio_to_warm_p50"] = round(r["first_ms"] / r["warm_p50_ms"], 2)
+            r["outside_dynamodb_p50_minus_floor_warm_p50_ms"] = round(
+                r["outside_dynamodb_p50_ms"] - floor["warm_p50_ms"], 3)
+            zip_bytes = results["zip_bytes"].get(name)
+            rows.append((name, r["init_ms"], r["init_ratio_to_floor"], r["first_ms"],
+                         r["first_ratio_to_warm_p50"], r["warm_p50_ms"], r["warm_p99_ms"],
+                         r["outside_dynamodb_p50_ms"], r["outside_dynamodb_p50_minus_floor_warm_p50_ms"],
+                         r["cpu_per_invocation_ms"], r["peak_rss_mib"],
+                         round(zip_bytes / 1024) if zip_bytes else "-"))
+        widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+        line = lambda row: "  ".join(str(v).rjust(w) if i else str(v).ljust(w)
+                                     for i, (v, w) in enumerate(zip(row, widths)))
+        print()
+        print(f"{mode}: {describe(mode)}")
+        print(line(header))
+        print("  ".join("-" * w for w in widths))
+        for row in rows:
+            print(line(row))
     print()
-    print("All times in ms; init is the median of %d cold starts; warm figures over %d invocations;" % (ARGS.cold_starts + 1, ARGS.invocations))
-    print("DDB = time waiting for DynamoDB,")
-    print("as each function logs it; 'outside DDB' is end to end through the emulator,")
-    print("'handler outside DDB' is inside the handler only.")
-    print(line(header))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print(line(row))
-    print()
-    print("Ratios to the floor (init, first, warm p50, peak RSS, zip):")
-    for name in FUNCTIONS:
-        r = results[name]
-        print(f"  {name:<12} {r['init_ratio_to_floor']:>5}  {r['first_ratio_to_floor']:>6}  "
-              f"{r['warm_p50_ratio_to_floor']:>5}  {r['peak_rss_ratio_to_floor']:>5}  {r['zip_ratio_to_floor']:>5}")
-    s = results["list_scaling"]
-    print()
-    print(f"GET /tasks, caller with 10 tasks: p50 {s['p50_small_ms']} ms / p99 {s['p99_small_ms']} ms with 10 "
-          f"tasks of other callers; p50 {s['p50_large_ms']} ms / p99 {s['p99_large_ms']} ms with 10,000; "
-          f"ratio p50 {s['p50_ratio']}, p99 {s['p99_ratio']}")
+    print(f"Times in ms, medians of {ARGS.runs} runs; in each run init is the median of "
+          f"{ARGS.cold_starts + 1} cold starts and warm figures are over {ARGS.invocations} "
+          "invocations. 'outside DDB' = end to end minus the function's own DynamoDB time; "
+          "'- floor p50' subtracts the floor's warm p50; CPU/inv = CPU time per warm invocation.")
+    if "list_scaling" in results:
+        s = results["list_scaling"]
+        print(f"GET /tasks, caller with 10 tasks: p50 {s['p50_small_ms']} ms / p99 {s['p99_small_ms']} ms "
+              f"with 10 tasks of other callers; p50 {s['p50_large_ms']} ms / p99 {s['p99_large_ms']} ms "
+              f"with 10,000; ratio p50 {s['p50_ratio']}, p99 {s['p99_ratio']}")
     results["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
-                          "warm_invocations": ARGS.invocations}
+                          "memory_mb": ARGS.memory, "runs": ARGS.runs,
+                          "warm_invocations": ARGS.invocations, "cold_starts": ARGS.cold_starts + 1}
     Path(ARGS.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nfigures written to {ARGS.out}")
+
+
+def describe(mode):
+    m = MODES[mode]
+    return ", ".join([
+        "TLS to DynamoDB" if m["tls"] else "plain HTTP to DynamoDB",
+        f"invocations at the CPU share of {ARGS.memory} MB" if m["share"] else "whole CPU",
+        "connection opened during init" if m["prime"] else "connection opened by the first invocation",
+    ])
 
 
 if __name__ == "__main__":
@@ -373,8 +485,13 @@ if __name__ == "__main__":
     parser.add_argument("target_dir")
     parser.add_argument("lambda_dir")
     parser.add_argument("out")
-    parser.add_argument("--invocations", type=int, default=1000)
-    parser.add_argument("--list-invocations", type=int, default=300)
-    parser.add_argument("--cold-starts", type=int, default=15)
+    parser.add_argument("--invocations", type=int, default=300)
+    parser.add_argument("--list-invocations", type=int, default=300,
+                        help="0 skips the list-scaling measurement")
+    parser.add_argument("--cold-starts", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--memory", type=int, default=128, help="MemorySize in MB")
+    parser.add_argument("--tls-endpoint", required=True, help="https endpoint of the TLS proxy")
+    parser.add_argument("--tls-ca", required=True, help="PEM of the test CA the proxy's certificate chains to")
     ARGS = parser.parse_args()
     main()

@@ -14,5 +14,24 @@ TABLE_NAME=tasks-bench
 source tools/local-env.sh
 tools/local-dynamodb.sh "$DYNAMODB_PORT" "$TABLE_NAME"
 
+# DynamoDB over TLS, as in AWS: a test CA made now, and a proxy whose certificate it signed.
+printf '==> %s\n' "TLS proxy in front of the local DynamoDB (test CA made now)"
+tls=target/bench-tls
+rm -rf "$tls" && mkdir -p "$tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=task-api bench CA" \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+  -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+  -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' > "$tls/server.ext"
+openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+  -days 1 -extfile "$tls/server.ext" -out "$tls/server.pem" 2>/dev/null
+cat "$tls/server.pem" "$tls/ca.pem" > "$tls/chain.pem"
+TLS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+setsid python3 tools/tls_proxy.py "$TLS_PORT" "$DYNAMODB_PORT" "$tls/chain.pem" "$tls/server.key" &
+stop_on_exit $!
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$TLS_PORT") 2>/dev/null && break; sleep 0.1; done
+
 printf '==> %s\n' "benchmark"
-python3 tools/bench.py target/x86_64-unknown-linux-gnu/release target/lambda target/bench.json "$@"
+python3 tools/bench.py target/x86_64-unknown-linux-gnu/release target/lambda target/bench.json \
+  --tls-endpoint "https://127.0.0.1:$TLS_PORT" --tls-ca "$tls/ca.pem" "$@"

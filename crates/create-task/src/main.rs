@@ -3,7 +3,7 @@
 use lambda_http::{Error, run, service_fn};
 use tasks::api::App;
 use tasks::api::routes::Function;
-use tasks::store::{DynamoTaskStore, dynamodb_client};
+use tasks::store::DynamoTaskStore;
 use tasks::{Config, telemetry};
 
 #[tokio::main]
@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
     // Built once per execution environment and reused by every invocation.
-    let store = DynamoTaskStore::new(dynamodb_client().await, &config.table_name);
+    let store = DynamoTaskStore::connect(&config.table_name, config.open_connection_on_init).await;
     let app = App::new(store, config);
     run(service_fn(|request| {
         app.handle(Function::CreateTask, request)

@@ -32,6 +32,9 @@ pub struct Config {
     pub local_caller: Option<OwnerId>,
     /// `TASKS_LOCAL_CALLER_ID` is set, but this build ignores it (no `local-caller`).
     pub local_caller_ignored: bool,
+    /// `DYNAMODB_OPEN_CONNECTION_ON_INIT` (`true` unless `false`): open the connection to
+    /// DynamoDB during init rather than in the first request (see `make bench`).
+    pub open_connection_on_init: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +100,8 @@ impl Config {
             allowed_client_ids,
             local_caller,
             local_caller_ignored,
+            open_connection_on_init: lookup("DYNAMODB_OPEN_CONNECTION_ON_INIT")
+                .is_none_or(|value| !value.eq_ignore_ascii_case("false")),
         })
     }
 

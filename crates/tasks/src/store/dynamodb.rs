@@ -2,11 +2,15 @@
 //! the items of [`super::items`].
 
 use std::collections::HashMap;
+use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
+use super::client::dynamodb_client;
 use super::items::{
     self, IdempotencyRecord, Item, OWNER_INDEX, OWNER_STATUS_INDEX, TaskItem, owner_status,
     sort_key, task_from_item,
@@ -24,11 +28,57 @@ pub struct DynamoTaskStore {
     table: String,
 }
 
+/// How long init may spend opening the connection to DynamoDB.
+pub const OPEN_CONNECTION_BUDGET: Duration = Duration::from_millis(200);
+
 impl DynamoTaskStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
+        }
+    }
+
+    /// The store of a function's `main`: the client from the environment, and, if
+    /// `open_connection` (`DYNAMODB_OPEN_CONNECTION_ON_INIT`, on by default), the
+    /// connection opened before the first invocation.
+    pub async fn connect(table: &str, open_connection: bool) -> Self {
+        let store = Self::new(dynamodb_client().await, table);
+        if open_connection {
+            store.open_connection().await;
+        }
+        store
+    }
+
+    /// Opens the connection to DynamoDB (TLS handshake, credentials, first use of the random
+    /// generator) with a read of a key that no item has. Lambda runs init with a whole vCPU
+    /// but a 128 MB function's invocations with a fraction of one, so this work is several
+    /// times cheaper here than in the first request. Bounded in time; a failure is logged and
+    /// only means the first request opens the connection itself.
+    pub async fn open_connection(&self) {
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("taskId", s("connection-check"))
+            .customize()
+            .config_override(
+                aws_sdk_dynamodb::config::Config::builder()
+                    .retry_config(RetryConfig::disabled())
+                    .timeout_config(
+                        TimeoutConfig::builder()
+                            .operation_timeout(OPEN_CONNECTION_BUDGET)
+                            .build(),
+                    ),
+            )
+            .send()
+            .await;
+        if let Err(error) = read {
+            tracing::warn!(
+                error = %DisplayErrorContext(&error),
+                budget_ms = OPEN_CONNECTION_BUDGET.as_millis() as u64,
+                "could not open the DynamoDB connection during init; the first request will"
+            );
         }
     }
 }
