@@ -188,6 +188,7 @@ class Function:
         self.log.seek(0, os.SEEK_END)
         self.log_bytes = self.log.tell()
         self.log.seek(0)
+        self.request_line_bytes = self.metrics_bytes = 0
         for line in self.log:
             try:
                 record = json.loads(line)
@@ -195,6 +196,9 @@ class Function:
                 continue
             if record.get("message") == "request":
                 self.request_lines.append(record)
+                self.request_line_bytes += len(line.encode())
+            elif "_aws" in record:
+                self.metrics_bytes += len(line.encode())
 
     def invoke(self, event, expect=(200, 201)):
         seconds, response = self.api.invoke(event)
@@ -269,6 +273,8 @@ def measure(executable, env, events, share=None, on_response=lambda response: No
     rss = function.peak_rss_kib()
     function.stop()
     log_bytes_per_invocation = function.log_bytes / (len(warm) + 1)
+    request_line_bytes = function.request_line_bytes / (len(warm) + 1)
+    metrics_bytes = function.metrics_bytes / (len(warm) + 1)
     lines = function.request_lines[1:]
     # End to end (runtime, event parsing, handler, response, emulator) minus DynamoDB time.
     dynamo = [line["dynamodbMs"] / 1000 for line in lines] or [0.0] * len(warm)
@@ -290,6 +296,9 @@ def measure(executable, env, events, share=None, on_response=lambda response: No
         # What the function writes to CloudWatch Logs per request (its request line and EMF
         # metrics; Lambda's own platform lines are not included).
         "log_bytes_per_invocation": round(log_bytes_per_invocation),
+        "log_lines_per_invocation": 2 if request_line_bytes and metrics_bytes else (1 if log_bytes_per_invocation else 0),
+        "request_line_bytes": round(request_line_bytes),
+        "metrics_record_bytes": round(metrics_bytes),
     }
 
 

@@ -35,3 +35,9 @@ for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$TLS_PORT") 2>/dev/null && b
 printf '==> %s\n' "benchmark"
 python3 tools/bench.py target/x86_64-unknown-linux-gnu/release target/lambda target/bench.json \
   --tls-endpoint "https://127.0.0.1:$TLS_PORT" --tls-ca "$tls/ca.pem" "$@"
+
+# What a request costs, from these figures; the figures are kept beside the document so that
+# `make test` can check that the two still agree.
+printf '==> %s\n' "cost model (docs/cost.md)"
+python3 tools/cost.py target/bench.json docs/cost.md
+cp target/bench.json docs/cost-figures.json

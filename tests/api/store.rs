@@ -6,7 +6,9 @@ use tasks::domain::{
     IdempotencyKey, NewTask, OwnerId, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId,
     Timestamp, Title, Version,
 };
-use tasks::store::{Creation, ListQuery, MemoryTaskStore, StoreError, TaskStore};
+use tasks::store::{
+    Creation, DynamoTaskStore, ListQuery, MemoryTaskStore, StoreError, TaskStore, client_from,
+};
 
 use crate::helpers::TestApi;
 
@@ -175,4 +177,27 @@ async fn store_contract(store: &impl TaskStore) {
         store.delete(&alice, first.id, None).await,
         Err(StoreError::NotFound)
     ));
+}
+
+#[tokio::test]
+async fn opening_the_connection_to_an_unreachable_dynamodb_gives_up_and_init_goes_on() {
+    // A port nothing listens on, and explicit credentials and region: nothing leaves loopback.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "test",
+        ))
+        .load()
+        .await;
+    let store = DynamoTaskStore::new(client_from(&sdk_config), "tasks");
+    // Liveness, not speed: the call has a 200 ms budget and must come back, whatever happens.
+    tokio::time::timeout(std::time::Duration::from_secs(10), store.open_connection())
+        .await
+        .expect("init never hangs on an unreachable DynamoDB");
 }

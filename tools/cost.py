@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""What a request costs, from `make bench`'s measured figures: writes docs/cost.md.
+
+    cost.py BENCH_JSON OUT_MD          write the cost document from these figures
+    cost.py BENCH_JSON OUT_MD --check  fail if OUT_MD is not what these figures give
+
+`make bench` runs it on the figures it just measured and keeps a copy of them beside the
+document (docs/cost-figures.json); `make test` checks that the document is still what those
+figures and this model give, so neither can drift from the other.
+
+Every price is a list price of us-east-1 as named in PRICES, with the date it was read; the
+document repeats them. The model's assumptions (item sizes, the request mix, how often a
+request is a cold start) are named in ASSUMPTIONS and printed too.
+"""
+
+import argparse
+import json
+import math
+import re
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRICES_DATE = "2026-11-25"
+PRICES = {
+    # AWS Lambda, per request and per GB-second of billed duration (1 ms granularity).
+    "lambda_request": 0.20 / 1e6,
+    "lambda_gb_second_x86_64": 0.0000166667,
+    "lambda_gb_second_arm64": 0.0000133334,
+    # DynamoDB on demand (since the November 2024 reduction): per request unit.
+    "dynamodb_write_unit": 0.625 / 1e6,
+    "dynamodb_read_unit": 0.125 / 1e6,
+    # CloudWatch Logs ingestion (standard class), per GB; each event also counts 26 bytes.
+    "logs_ingestion_gb": 0.50,
+    "logs_event_overhead_bytes": 26,
+    # X-Ray, per trace recorded (the first 100,000 a month are free; not counted here).
+    "xray_trace": 5.00 / 1e6,
+    # API Gateway, per request (first tier).
+    "apigw_rest_request": 3.50 / 1e6,
+    "apigw_http_request": 1.00 / 1e6,
+    # AWS WAF (the optional per-caller limit): per request, plus a fixed monthly fee.
+    "waf_request": 0.60 / 1e6,
+    "waf_monthly": 5.00 + 2 * 1.00,  # one web ACL, two rules
+}
+
+ASSUMPTIONS = {
+    "memory_mb": 128,
+    # Share of requests that meet a cold start (a new execution environment).
+    "cold_start_share": 0.01,
+    # A stored task item, with its index attributes; under 1 KB, so one write unit.
+    "task_item_bytes": 450,
+    "page_size": 20,
+    # Share of updates that change the status (which moves the item in byOwnerStatus).
+    "updates_changing_status": 0.5,
+    # Share of creates sent with an Idempotency-Key.
+    "keyed_creates": 0.5,
+    # The realistic mix of operations.
+    "mix": {"listTasks": 0.45, "getTask": 0.20, "createTask": 0.15, "updateTask": 0.15,
+            "deleteTask": 0.05},
+    # Steady request rates (per second) at which X-Ray's default sampling is shown.
+    "xray_rates": [1, 10, 100],
+}
+
+OPERATIONS = {
+    # operation: (function, what DynamoDB does)
+    "createTask": "create-task",
+    "listTasks": "get-tasks",
+    "getTask": "get-tasks",
+    "updateTask": "update-task",
+    "deleteTask": "delete-task",
+}
+
+
+def dynamodb_units(operation, status_index=True):
+    """(write units, read units) of one successful request. Every task write also writes
+    both indexes (their projection is ALL): one unit for the table and one per index.
+    `status_index=False` prices the design without `byOwnerStatus`."""
+    a = ASSUMPTIONS
+    task_write = 3 if status_index else 2  # the table + byOwner (+ byOwnerStatus)
+    if operation == "createTask":
+        # A keyed create: the idempotency record (no index attributes: table only), the
+        # task, then the record marked done.
+        keyed = 1 + task_write + 1
+        return a["keyed_creates"] * keyed + (1 - a["keyed_creates"]) * task_write, 0
+    if operation == "updateTask":
+        # Table and indexes updated in place; when the status changes, the item leaves one
+        # byOwnerStatus partition and enters another (two units there).
+        changing = a["updates_changing_status"] if status_index else 0
+        return changing * (task_write + 1) + (1 - changing) * task_write, 0
+    if operation == "deleteTask":
+        return task_write, 0
+    if operation == "getTask":
+        return 0, 1  # strongly consistent read of one item under 4 KB
+    if operation == "listTasks":
+        # A query of an index (eventually consistent): half a unit per 4 KB read.
+        page_bytes = a["page_size"] * a["task_item_bytes"]
+        return 0, 0.5 * math.ceil(page_bytes / 4096)
+    raise ValueError(operation)
+
+
+def access_log_bytes():
+    """One access-log line, from the template's format with typical values filled in."""
+    template = (ROOT / "template.yaml").read_text()
+    match = re.search(r"Format: >-\n((?:\s{10}.*\n)+)", template)
+    line = "".join(part.strip() for part in match.group(1).splitlines())
+    typical = {
+        "$context.requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        "$context.extendedRequestId": "GqJ0UFJ2IAMFbXg=",
+        "$context.xrayTraceId": "Root=1-6717a1b2-0123456789abcdef01234567",
+        "$context.requestTime": "29/Sep/2025:10:00:00 +0000",
+        "$context.httpMethod": "POST",
+        "$context.resourcePath": "/tasks/{taskId}",
+        "$context.status": "200",
+        "$context.responseLength": "412",
+        "$context.responseLatency": "23",
+        "$context.integrationLatency": "21",
+        "$context.error.responseType": "-",
+        "$context.identity.sourceIp": "203.0.113.10",
+        "$context.identity.userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36",
+        "$context.authorizer.claims.sub": "4f8e1c2a-0b3d-4e5f-8a9b-1c2d3e4f5a6b",
+    }
+    for variable in sorted(typical, key=len, reverse=True):
+        line = line.replace(variable, typical[variable])
+    return len(line.encode())
+
+
+def xray_traced_share(rate):
+    """X-Ray's default rule: the first request each second, then 5 % of the rest."""
+    return (min(rate, 1) + 0.05 * max(rate - 1, 0)) / rate
+
+
+def model(bench):
+    figures = bench["modes"]["lambda"]
+    gb = ASSUMPTIONS["memory_mb"] / 1024
+    cold = ASSUMPTIONS["cold_start_share"]
+    access_bytes = access_log_bytes()
+    overhead = PRICES["logs_event_overhead_bytes"]
+    per_operation = {}
+    for operation, function in OPERATIONS.items():
+        f = figures[function]
+        # A typical warm invocation, rounded up to the millisecond as Lambda bills it. (Kept
+        # busy back to back, a 128 MB function is CPU-throttled and bills more: the bench's
+        # billed_warm_mean_ms; Lambda adds environments instead under concurrent load.)
+        billed_ms = (1 - cold) * math.ceil(f["warm_p50_ms"]) + cold * f["billed_cold_ms"]
+        lambda_cost = {
+            arch: PRICES["lambda_request"]
+            + billed_ms / 1000 * gb * PRICES[f"lambda_gb_second_{arch}"]
+            for arch in ("arm64", "x86_64")
+        }
+        writes, reads = dynamodb_units(operation)
+        dynamodb = writes * PRICES["dynamodb_write_unit"] + reads * PRICES["dynamodb_read_unit"]
+        # The function's own lines (one request line, one EMF record) and the access log.
+        log_bytes = f["log_bytes_per_invocation"] + 2 * overhead + access_bytes + overhead
+        logs = log_bytes / 1e9 * PRICES["logs_ingestion_gb"]
+        per_operation[operation] = {
+            "billed_ms": billed_ms,
+            "lambda": lambda_cost,
+            "write_units": writes,
+            "read_units": reads,
+            "dynamodb": dynamodb,
+            "log_bytes": log_bytes,
+            "logs": logs,
+        }
+    mix = ASSUMPTIONS["mix"]
+    mixed = {
+        key: sum(mix[op] * per_operation[op][key] for op in mix)
+        for key in ("billed_ms", "dynamodb", "logs", "log_bytes", "write_units", "read_units")
+    }
+    mixed["lambda"] = {
+        arch: sum(mix[op] * per_operation[op]["lambda"][arch] for op in mix)
+        for arch in ("arm64", "x86_64")
+    }
+    return per_operation, mixed, access_bytes
+
+
+def usd_per_million(value):
+    return f"${value * 1e6:,.2f}"
+
+
+def document(bench):
+    per_operation, mixed, access_bytes = model(bench)
+    machine = bench.get("machine", {})
+    lines = []
+    out = lines.append
+    out("# What a request costs")
+    out("")
+    out("Generated by `tools/cost.py` from the figures of `make bench` (kept in")
+    out("`docs/cost-figures.json`); do not edit by hand: `make bench` rewrites it, and `make test`")
+    out("fails if it no longer matches those figures and the model.")
+    out("")
+    out(f"Prices: AWS list prices for us-east-1 as read on {PRICES_DATE} (first tier, no free tier):")
+    out(f"Lambda {usd_per_million(PRICES['lambda_request'])} per million requests, "
+        f"${PRICES['lambda_gb_second_arm64']:.10f} (arm64) and ${PRICES['lambda_gb_second_x86_64']:.10f} "
+        "(x86_64) per GB-second; DynamoDB on demand "
+        f"{usd_per_million(PRICES['dynamodb_write_unit'])} per million write units and "
+        f"{usd_per_million(PRICES['dynamodb_read_unit'])} per million read units; CloudWatch Logs "
+        f"${PRICES['logs_ingestion_gb']:.2f} per GB ingested ({PRICES['logs_event_overhead_bytes']} bytes "
+        f"counted per event); X-Ray {usd_per_million(PRICES['xray_trace'])} per million traces; "
+        f"API Gateway {usd_per_million(PRICES['apigw_rest_request'])} (REST) and "
+        f"{usd_per_million(PRICES['apigw_http_request'])} (HTTP API) per million requests; AWS WAF "
+        f"{usd_per_million(PRICES['waf_request'])} per million requests plus "
+        f"${PRICES['waf_monthly']:.2f} a month. Check them before relying on the totals.")
+    out("")
+    a = ASSUMPTIONS
+    out(f"Model: {a['memory_mb']} MB functions; billed duration from the `lambda` mode of "
+        "`make bench` (TLS to DynamoDB, invocations at the 128 MB CPU share): the median warm "
+        "invocation rounded up to the millisecond, and for a cold start init plus the first "
+        f"invocation (custom runtimes' init is billed); {a['cold_start_share']:.0%} of requests "
+        f"cold; task items of about {a['task_item_bytes']} bytes; pages of {a['page_size']}; "
+        f"{a['keyed_creates']:.0%} of creates with an `Idempotency-Key`; "
+        f"{a['updates_changing_status']:.0%} of updates changing the status. Bench machine: "
+        f"{machine.get('cpus', '?')} cores, {machine.get('platform', '?')}.")
+    out("")
+    out("## Per operation, per million requests")
+    out("")
+    out("| operation | billed ms (with cold starts) | Lambda arm64 | Lambda x86_64 | DynamoDB units (W/R) | DynamoDB | log bytes | Logs |")
+    out("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for operation, p in per_operation.items():
+        out(f"| {operation} | {p['billed_ms']:.2f} | {usd_per_million(p['lambda']['arm64'])} | "
+            f"{usd_per_million(p['lambda']['x86_64'])} | {p['write_units']:g} / {p['read_units']:g} | "
+            f"{usd_per_million(p['dynamodb'])} | {p['log_bytes']:.0f} | {usd_per_million(p['logs'])} |")
+    out("")
+    mix = ", ".join(f"{op} {share:.0%}" for op, share in a["mix"].items())
+    out(f"## A realistic mix ({mix})")
+    out("")
+    rest = PRICES["apigw_rest_request"]
+    without_gateway_arm = mixed["lambda"]["arm64"] + mixed["dynamodb"] + mixed["logs"]
+    without_gateway_x86 = mixed["lambda"]["x86_64"] + mixed["dynamodb"] + mixed["logs"]
+    out("| part | per million requests | the Node guide's estimate |")
+    out("|---|---:|---:|")
+    out(f"| Lambda (arm64; x86_64 {usd_per_million(mixed['lambda']['x86_64'])}) | "
+        f"{usd_per_million(mixed['lambda']['arm64'])} | $0.37 |")
+    out(f"| DynamoDB ({mixed['write_units']:.2f} write and {mixed['read_units']:.2f} read units a request) | "
+        f"{usd_per_million(mixed['dynamodb'])} | $1.75 |")
+    out(f"| CloudWatch Logs ({mixed['log_bytes']:.0f} bytes a request, {access_bytes} of them the access log) | "
+        f"{usd_per_million(mixed['logs'])} | $0.50 |")
+    out(f"| **everything but API Gateway and X-Ray** | **{usd_per_million(without_gateway_arm)}** "
+        f"(x86_64 {usd_per_million(without_gateway_x86)}) | $2.62 |")
+    out(f"| API Gateway REST | {usd_per_million(rest)} | $3.50 |")
+    out(f"| **total without X-Ray** | **{usd_per_million(without_gateway_arm + rest)}** | $6.12 |")
+    out("")
+    out("X-Ray (active tracing is on in the template) depends on the request rate, because its "
+        "default rule records the first request of each second and 5 % of the rest:")
+    out("")
+    out("| steady rate | requests traced | X-Ray per million requests |")
+    out("|---:|---:|---:|")
+    for rate in a["xray_rates"]:
+        share = xray_traced_share(rate)
+        out(f"| {rate} per second | {share:.1%} | {usd_per_million(share * PRICES['xray_trace'])} |")
+    out("")
+    target = 0.80 / 1e6
+    met = without_gateway_arm <= target
+    figures = bench["modes"]["lambda"]
+    request_line = statistics.mean(figures[f]["request_line_bytes"] for f in set(OPERATIONS.values()))
+    metrics = statistics.mean(figures[f]["metrics_record_bytes"] for f in set(OPERATIONS.values()))
+    gb_cost = lambda nbytes: nbytes / 1e9 * PRICES["logs_ingestion_gb"]
+    overhead = PRICES["logs_event_overhead_bytes"]
+    status_index_cost = sum(
+        share * (dynamodb_units(op)[0] - dynamodb_units(op, status_index=False)[0])
+        * PRICES["dynamodb_write_unit"]
+        for op, share in ASSUMPTIONS["mix"].items()
+    )
+    out("## Against the target")
+    out("")
+    out(f"Target: everything but API Gateway at most $0.80 per million requests. Lambda, DynamoDB "
+        f"and logs come to {usd_per_million(without_gateway_arm)} on arm64: the target is "
+        f"{'met' if met else '**missed**'}, before X-Ray. What each part is made of, and what the "
+        "design chose:")
+    out("")
+    out(f"- **DynamoDB, {usd_per_million(mixed['dynamodb'])}.** Every task write also writes both "
+        "indexes (`byOwner` for the list, `byOwnerStatus` for the status filter), so a write "
+        "costs three units instead of one: two thirds of the write cost is the indexes. They are "
+        "what keeps a page's cost independent of the table and of other callers (the contract "
+        "forbids a Scan). Dropping `byOwnerStatus` and filtering the owner's `byOwner` query "
+        f"instead would save {usd_per_million(status_index_cost)} on this mix, but make a filtered page read, and pay for, every task of the owner "
+        "between two matches, and return short or empty pages. A keyed create writes 5 units "
+        "(the idempotency record, the task, the record marked done) instead of 3; gets read "
+        "strongly consistent (1 unit instead of 0.5), so that a client reads its own write.")
+    out(f"- **CloudWatch Logs, {usd_per_million(mixed['logs'])}.** Per request: the function's "
+        f"request line ({request_line:.0f} bytes), its metrics as an EMF record "
+        f"({metrics:.0f} bytes; CloudWatch makes metrics of it without an API call), and the "
+        f"stage's access log line ({access_bytes} bytes), each plus {overhead} bytes. "
+        f"`ApplicationLogLevel: WARN` drops the request line ({usd_per_million(gb_cost(request_line + overhead))} "
+        "saved; errors are still logged at error level); turning the access log off saves "
+        f"{usd_per_million(gb_cost(access_bytes + overhead))} but loses the per-request record with "
+        "the caller's id that an incident needs (docs/security.md).")
+    out(f"- **Lambda, {usd_per_million(mixed['lambda']['arm64'])}** at 128 MB, mostly the "
+        f"$0.20 per million requests: a request bills {mixed['billed_ms']:.1f} ms on average "
+        "here (cold starts included), most of it waiting for DynamoDB, so more memory would not "
+        "shorten it. x86_64 "
+        f"costs {usd_per_million(mixed['lambda']['x86_64'] - mixed['lambda']['arm64'])} more.")
+    out(f"- **X-Ray**: {usd_per_million(xray_traced_share(a['xray_rates'][-1]) * PRICES['xray_trace'])} "
+        f"per million at {a['xray_rates'][-1]} requests a second, but up to "
+        f"{usd_per_million(PRICES['xray_trace'])} at one a second or less, where the default rule "
+        "traces nearly every request (the first 100,000 traces a month are free). A sampling rule "
+        "with a smaller reservoir, or `Tracing: PassThrough`, is the lever.")
+    out(f"- **API Gateway** dominates: {usd_per_million(rest)} for REST. An HTTP API costs "
+        f"{usd_per_million(PRICES['apigw_http_request'])} and has JWT authorizers that accept these "
+        "Cognito tokens, but it loses what this stack uses REST for: AWS WAF (the per-caller "
+        "limit), API keys and usage plans, and the problem+json gateway responses.")
+    out(f"- **The per-caller limit** (AWS WAF, off by default) adds "
+        f"{usd_per_million(PRICES['waf_request'])} per million requests and "
+        f"${PRICES['waf_monthly']:.2f} a month.")
+    out("")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("bench_json")
+    parser.add_argument("out_md")
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    bench = json.loads(Path(args.bench_json).read_text())
+    text = document(bench)
+    out = Path(args.out_md)
+    if args.check:
+        if not out.exists() or out.read_text() != text:
+            sys.exit(f"{out} is stale: run `make bench` (or tools/cost.py {args.bench_json} {out})")
+        print(f"{out} matches {args.bench_json} and the cost model")
+        return
+    out.write_text(text)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
