@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The deploy pipeline's steps (.github/workflows/deploy.yml); with AWS credentials they also
+# run by hand. Never run by make test: they talk to AWS.
+#
+#   tools/pipeline.sh deploy dev|prod   sam build for this machine's architecture, then
+#                                       sam deploy with samconfig.toml's settings for the stage
+#   tools/pipeline.sh e2e dev|prod      make e2e against the stage, as a throwaway test user
+#
+# deploy reads EXECUTION_ROLE (the role CloudFormation deploys with) and ARTIFACTS_BUCKET
+# from the environment (pipeline/github-deploy.yaml's outputs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+action=${1:-} stage=${2:-}
+case "$action/$stage" in deploy/dev | deploy/prod | e2e/dev | e2e/prod) ;;
+  *) echo "usage: $0 deploy|e2e dev|prod" >&2; exit 2 ;;
+esac
+stack=$(python3 -c 'import sys, tomllib; print(tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["global"]["parameters"]["stack_name"])' "$stage")
+
+if [ "$action" = deploy ]; then
+  make --silent .venv/.test-installed # cargo-lambda, zig, SAM CLI: the versions make test uses
+  export PATH="$PWD/.venv/bin:$PATH" SAM_CLI_TELEMETRY=0
+  arch=$(uname -m); [ "$arch" = aarch64 ] && arch=arm64
+  # --parameter-overrides replaces samconfig's list rather than adding to it: repeat it.
+  overrides=$(python3 -c 'import sys, tomllib; print(tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["deploy"]["parameters"]["parameter_overrides"])' "$stage")
+  sam build --config-env "$stage" --parameter-overrides Architecture="$arch"
+  # shellcheck disable=SC2086 # the overrides are a space-separated list by design
+  sam deploy --config-env "$stage" --no-confirm-changeset --no-fail-on-empty-changeset \
+    --no-resolve-s3 --s3-bucket "${ARTIFACTS_BUCKET:?}" --role-arn "${EXECUTION_ROLE:?}" \
+    --parameter-overrides $overrides Architecture="$arch"
+  exit 0
+fi
+
+# e2e: the stage's URL and user pool from its outputs, a test user made for this run only.
+output() {
+  aws cloudformation describe-stacks --stack-name "$stack" \
+    --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
+}
+api_url=$(output ApiUrl) pool=$(output UserPoolId) client=$(output UserPoolClientId)
+user="e2e-$(date +%s)-$RANDOM@example.com"
+token() { python3 tools/test_user_token.py --user-pool-id "$pool" --client-id "$client" --username "$user" "$@"; }
+make --silent .venv/.dev-installed # boto3
+export PATH="$PWD/.venv/bin:$PATH"
+trap 'token --delete || true' EXIT
+TOKEN=$(token)
+make e2e BASE_URL="$api_url" TOKEN="$TOKEN"
