@@ -161,9 +161,8 @@ async fn bad_query_parameters_are_each_named() {
     let api = TestApi::dynamodb().await;
     let response = api.send(api.event("list-tasks-bad-query")).await;
     assert_eq!(response.status, 400, "{}", response.body);
-    let mut fields = response.error_fields();
-    fields.sort();
-    assert_eq!(fields, ["colour", "limit", "status"]);
+    // Named in a stable order, whatever order the query's map iterates in.
+    assert_eq!(response.error_fields(), ["colour", "limit", "status"]);
 
     for limit in ["101", "-1", "+5", " 5", "ten", ""] {
         let response = api.list(&[("limit", limit)]).await;

@@ -326,6 +326,8 @@ pub fn list_params(request: &Request) -> Result<ListParams, ApiError> {
     if errors.is_empty() {
         Ok(params)
     } else {
+        // The query's map has no order: name the bad parameters in a stable one.
+        errors.sort_by(|a, b| a.field.cmp(&b.field));
         Err(ApiError::Validation(errors))
     }
 }
