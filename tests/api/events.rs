@@ -10,6 +10,11 @@ fn every_sample_event_is_a_rest_proxy_event_for_a_contract_route() {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(events_dir()).unwrap() {
         let path = entry.unwrap().path();
+        // DynamoDB Streams samples, for task-events: checked in task_events.rs.
+        let name = path.file_name().unwrap().to_string_lossy();
+        if name.starts_with("stream-") {
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         let request = lambda_http::request::from_str(&text)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -16,4 +16,5 @@ mod logs;
 mod races;
 mod routes;
 mod store;
+mod task_events;
 mod tasks;

@@ -114,6 +114,66 @@ impl Config {
     }
 }
 
+/// The configuration of the task-events function (the four API functions read [`Config`]).
+#[derive(Clone, Debug)]
+pub struct EventsConfig {
+    /// `EVENT_BUS_NAME`: the bus that task events are put on.
+    pub event_bus_name: String,
+    /// `AWS_ENDPOINT_URL_EVENTBRIDGE`: where EventBridge is. Required, never guessed: the
+    /// template sets the regional endpoint, `make dev` and the tests a local server, so a
+    /// local run without one refuses to start instead of reaching AWS.
+    pub eventbridge_endpoint: String,
+}
+
+impl EventsConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            event_bus_name: lookup("EVENT_BUS_NAME")
+                .ok_or(ConfigError::Missing("EVENT_BUS_NAME"))?,
+            eventbridge_endpoint: lookup("AWS_ENDPOINT_URL_EVENTBRIDGE")
+                .ok_or(ConfigError::Missing("AWS_ENDPOINT_URL_EVENTBRIDGE"))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod events_config_tests {
+    use super::*;
+
+    #[test]
+    fn task_events_needs_its_bus_and_an_explicit_endpoint() {
+        let lookup = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let config = EventsConfig::from_lookup(lookup(&[
+            ("EVENT_BUS_NAME", "tasks"),
+            ("AWS_ENDPOINT_URL_EVENTBRIDGE", "http://127.0.0.1:8001"),
+        ]))
+        .unwrap();
+        assert_eq!(config.event_bus_name, "tasks");
+        assert_eq!(config.eventbridge_endpoint, "http://127.0.0.1:8001");
+        assert!(matches!(
+            EventsConfig::from_lookup(lookup(&[("EVENT_BUS_NAME", "tasks")])),
+            Err(ConfigError::Missing("AWS_ENDPOINT_URL_EVENTBRIDGE"))
+        ));
+        assert!(matches!(
+            EventsConfig::from_lookup(lookup(&[(
+                "AWS_ENDPOINT_URL_EVENTBRIDGE",
+                "http://127.0.0.1:8001"
+            )])),
+            Err(ConfigError::Missing("EVENT_BUS_NAME"))
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,16 +7,19 @@
 //! - Metrics are CloudWatch Embedded Metric Format (EMF) records, one per request, also on
 //!   stdout: CloudWatch turns them into metrics without any API call from the function.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-/// Sets up logging for the process; call once in `main`.
+/// Sets up logging for the process; call once, first thing in `main`: the function's own
+/// measure of its init starts here.
 pub fn init() {
+    let _ = STARTED.set(Instant::now());
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".into());
@@ -44,6 +47,23 @@ where
 }
 
 static COLD_START: AtomicBool = AtomicBool::new(true);
+static STARTED: OnceLock<Instant> = OnceLock::new();
+static INIT: OnceLock<Duration> = OnceLock::new();
+
+/// Marks the end of init (the app is built; the runtime polls next). From `init()` to here
+/// is what the first request reports as `InitDuration`: Lambda's own figure also counts
+/// loading the executable before `main`, a few milliseconds more, and is only in the
+/// platform's REPORT line, which the template's SystemLogLevel WARN leaves out.
+pub fn init_done() {
+    if let Some(started) = STARTED.get() {
+        let _ = INIT.set(started.elapsed());
+    }
+}
+
+/// How long this execution environment's init took, if it was measured.
+pub fn init_duration() -> Option<Duration> {
+    INIT.get().copied()
+}
 
 /// True for the first request of this execution environment, false afterwards.
 pub fn take_cold_start() -> bool {
@@ -62,6 +82,8 @@ pub struct RequestRecord<'a> {
     pub error_kind: Option<&'static str>,
     pub throttled: bool,
     pub cold_start: bool,
+    /// On a cold start: the init before it (see [`init_done`]).
+    pub init: Option<Duration>,
     pub duration: Duration,
     /// Time spent waiting for DynamoDB, retries included.
     pub dynamodb: Duration,
@@ -90,19 +112,20 @@ impl RequestRecord<'_> {
         println!("{}", self.emf(namespace, timestamp));
     }
 
-    /// The EMF record: dimensions `Operation` and `Operation` x `StatusClass`; latency,
-    /// DynamoDB latency, cold start and outcome counters as metrics; ids as properties.
+    /// The EMF record: per `Operation`, latency (whose sample count is the request count),
+    /// DynamoDB latency, cold starts and outcome counters. Kept small: each metric and
+    /// dimension value is a billed custom metric, and every byte is ingested per request; the
+    /// ids are on the request's log line, not repeated here (docs/cost.md).
     pub fn emf(&self, namespace: &str, timestamp_millis: i64) -> Value {
         let count = |yes: bool| u8::from(yes);
         let metric = |name: &str, unit: &str| json!({ "Name": name, "Unit": unit });
-        json!({
+        let mut record = json!({
             "_aws": {
                 "Timestamp": timestamp_millis,
                 "CloudWatchMetrics": [{
                     "Namespace": namespace,
-                    "Dimensions": [["Operation"], ["Operation", "StatusClass"]],
+                    "Dimensions": [["Operation"]],
                     "Metrics": [
-                        metric("Requests", "Count"),
                         metric("Latency", "Milliseconds"),
                         metric("DynamoDbLatency", "Milliseconds"),
                         metric("ColdStart", "Count"),
@@ -115,8 +138,6 @@ impl RequestRecord<'_> {
                 }],
             },
             "Operation": self.operation,
-            "StatusClass": format!("{}xx", self.status / 100),
-            "Requests": 1,
             "Latency": millis(self.duration),
             "DynamoDbLatency": millis(self.dynamodb),
             "ColdStart": count(self.cold_start),
@@ -125,10 +146,16 @@ impl RequestRecord<'_> {
             "PreconditionFailed": count(self.status == 412),
             "Throttles": count(self.throttled),
             "ServerErrors": count(self.status >= 500),
-            "function": self.function,
-            "requestId": self.request_id,
-            "traceId": self.trace_id,
-        })
+        });
+        // Init duration is a metric of cold starts only: declared and set on them alone.
+        if let Some(init) = self.init {
+            record["InitDuration"] = json!(millis(init));
+            if let Some(metrics) = record["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array_mut()
+            {
+                metrics.push(metric("InitDuration", "Milliseconds"));
+            }
+        }
+        record
     }
 }
 
@@ -146,6 +173,7 @@ mod tests {
             error_kind,
             throttled: false,
             cold_start: true,
+            init: Some(Duration::from_micros(9_500)),
             duration: Duration::from_micros(4_250),
             dynamodb: Duration::from_micros(3_100),
         }
@@ -166,12 +194,26 @@ mod tests {
                 assert!(emf[dimension.as_str().unwrap()].is_string());
             }
         }
-        assert_eq!(emf["StatusClass"], "2xx");
+        assert_eq!(emf["Operation"], "getTask");
+        // The ids are on the request line, not repeated in the metrics record.
+        assert!(emf.get("requestId").is_none() && emf.get("traceId").is_none());
         assert_eq!(
             (emf["Latency"].as_f64(), emf["DynamoDbLatency"].as_f64()),
             (Some(4.25), Some(3.1))
         );
         assert_eq!(emf["ColdStart"], 1);
+        assert_eq!(emf["InitDuration"].as_f64(), Some(9.5));
+    }
+
+    #[test]
+    fn init_duration_is_a_metric_of_cold_starts_only() {
+        let mut warm = record(200, None);
+        warm.cold_start = false;
+        warm.init = None;
+        let emf = warm.emf("n", 0);
+        assert!(emf.get("InitDuration").is_none());
+        let declared = emf["_aws"]["CloudWatchMetrics"][0]["Metrics"].to_string();
+        assert!(!declared.contains("InitDuration"), "{declared}");
     }
 
     #[test]
@@ -180,9 +222,9 @@ mod tests {
         assert_eq!(
             (
                 invalid["ValidationFailures"].as_u64(),
-                invalid["StatusClass"].as_str()
+                invalid["ServerErrors"].as_u64()
             ),
-            (Some(1), Some("4xx"))
+            (Some(1), Some(0))
         );
         let missing = record(404, Some("not-found")).emf("n", 0);
         assert_eq!(

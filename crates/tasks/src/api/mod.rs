@@ -49,6 +49,8 @@ impl<S: TaskStore> App<S> {
             .page_token_secret
             .as_deref()
             .map(PageTokenSigner::new);
+        // The app is built in `main`, last before the runtime polls for a request.
+        telemetry::init_done();
         Self {
             store,
             config,
@@ -144,6 +146,11 @@ impl<S: TaskStore> App<S> {
             error_kind: error.as_ref().map(ApiError::kind),
             throttled: error.as_ref().is_some_and(ApiError::is_throttle),
             cold_start: invocation.cold_start,
+            init: if invocation.cold_start {
+                telemetry::init_duration()
+            } else {
+                None
+            },
             duration: invocation.started.elapsed(),
             dynamodb: Duration::from_nanos(invocation.dynamodb_nanos.load(Ordering::Relaxed)),
         }
@@ -207,10 +214,10 @@ fn request_id(request: &Request) -> String {
     .unwrap_or_else(|| "unknown".into())
 }
 
-/// A task as the API shows it.
+/// A task as the API shows it (also the `detail` of task events, see `crate::events`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TaskView<'a> {
+pub struct TaskView<'a> {
     task_id: String,
     title: &'a str,
     description: &'a str,

@@ -1,5 +1,6 @@
-//! The DynamoDB client: its HTTPS stack with a compiled-in trust store, and this project's
-//! retry and timeout budget. Built once per process in `main`.
+//! The DynamoDB client: its HTTPS stack with a compiled-in trust store (which the
+//! EventBridge client of `events` shares), and this project's retry and timeout budget.
+//! Built once per process in `main`.
 
 use std::time::Duration;
 
@@ -28,7 +29,9 @@ const AMAZON_ROOT_CAS: &str = include_str!("amazon-root-cas.pem");
 /// The five roots compiled in cost no file access, and trust is narrower: this client only
 /// ever talks to DynamoDB. A local endpoint over plain HTTP needs no roots at all; one over
 /// TLS (`make bench` puts a TLS proxy in front of the local DynamoDB) may add its own roots.
-fn https_client(extra_roots: Option<&[u8]>) -> aws_sdk_dynamodb::config::SharedHttpClient {
+pub(crate) fn https_client(
+    extra_roots: Option<&[u8]>,
+) -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls;
     let builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
         tls::rustls_provider::CryptoMode::AwsLc,

@@ -10,6 +10,7 @@ mod memory;
 
 use std::future::Future;
 
+pub(crate) use client::https_client;
 pub use client::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, client_from, dynamodb_client};
 pub use dynamodb::DynamoTaskStore;
 pub use memory::MemoryTaskStore;

@@ -1,0 +1,50 @@
+//! The EventBridge client: the same HTTPS stack and the same kind of budget as the DynamoDB
+//! client (`store/client.rs`), sized for a batch of PutEvents calls. Built once per process
+//! in `main`.
+
+use std::time::Duration;
+
+use aws_sdk_eventbridge::Client;
+
+/// Time budget of one PutEvents request, retries included. The handler starts a request
+/// only while this much time (and a margin) is left before the invocation's deadline, so a
+/// batch always ends with an answer, never with a Lambda timeout.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
+/// One attempt: PutEvents answers in tens of milliseconds; this cuts off a hung connection.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// Attempts per request (the first and two retries), with jittered exponential backoff from
+/// 25 ms, for throttling, 5xx, timeouts and connection failures.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// The client for `endpoint`, with region and credentials from the environment. The
+/// endpoint is always explicit (`AWS_ENDPOINT_URL_EVENTBRIDGE`, read by the configuration):
+/// the template gives the regional one, `make dev` and the tests a local server.
+pub async fn eventbridge_client(endpoint: &str) -> Client {
+    let sdk_config = aws_config::from_env()
+        // The DynamoDB client's HTTPS stack: Amazon's roots, compiled in, no trust-store
+        // files read at init (store/client.rs has the measurements).
+        .http_client(crate::store::https_client(None))
+        .load()
+        .await;
+    client_from(&sdk_config, endpoint)
+}
+
+/// The client with this project's retry and timeout budget, from any SDK configuration.
+pub fn client_from(sdk_config: &aws_config::SdkConfig, endpoint: &str) -> Client {
+    let retry = aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(25))
+        .with_max_backoff(Duration::from_millis(250));
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build();
+    let config = aws_sdk_eventbridge::config::Builder::from(sdk_config)
+        .endpoint_url(endpoint)
+        .retry_config(retry)
+        .timeout_config(timeouts)
+        .build();
+    Client::from_conf(config)
+}

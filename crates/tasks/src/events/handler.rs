@@ -1,0 +1,505 @@
+//! One batch of stream records: each record's event published in the records' order, ten
+//! per PutEvents request, and what could not be published reported back to Lambda.
+//!
+//! The event source mapping uses `ReportBatchItemFailures`: the answer lists the records
+//! that failed, and Lambda takes the lowest sequence number among them as the point to
+//! resume from; every record before it counts as done. Records of one shard (all of one
+//! task's changes among them) arrive in order, so the answer names the first record that
+//! could not be published **and every record after it**, whether or not those were
+//! published: the retry then republishes from that record on, in order, and never publishes
+//! a task's later change without its earlier one. A record published twice carries the same
+//! `dedupKey` both times (its sequence number), so consumers can drop the copy.
+//!
+//! What ends a batch early, reported from that record on:
+//! - a record that cannot become an event (an image that is not a task): Lambda retries it
+//!   a bounded number of times, bisecting the batch, then sends its position to the
+//!   on-failure queue (template.yaml), so a poison record never blocks the shard for good
+//!   and is never dropped silently;
+//! - a PutEvents request that fails as a whole after the client's retries (EventBridge
+//!   unreachable, throttling);
+//! - entries that EventBridge refused: transient refusals are retried here, at most
+//!   [`MAX_PUT_ATTEMPTS`] times in all, for those entries only; any other refusal at once;
+//! - too little time left before the invocation's deadline to start one more request.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lambda_events::event::dynamodb::Event;
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use lambda_runtime::LambdaEvent;
+
+use super::client::OPERATION_TIMEOUT;
+use super::publisher::{EntryOutcome, EventEntry, EventPublisher, MAX_ENTRIES_PER_PUT};
+use super::task_event;
+use crate::telemetry;
+
+/// Requests per group of entries: the first, and retries of the entries that EventBridge
+/// refused for a transient reason.
+pub const MAX_PUT_ATTEMPTS: u32 = 3;
+/// Wait before the first retry of refused entries; doubled before each next one.
+const RETRY_BACKOFF: Duration = Duration::from_millis(50);
+/// A request starts only with this much time left before the invocation's deadline: a
+/// request ends within [`OPERATION_TIMEOUT`], and the answer needs a moment to leave.
+pub const TIME_NEEDED_PER_PUT: Duration =
+    OPERATION_TIMEOUT.saturating_add(Duration::from_millis(500));
+
+/// The task-events function's handler, built once in `main`.
+pub struct StreamHandler<P> {
+    publisher: P,
+}
+
+/// What one batch came to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    pub records: usize,
+    /// Events published (records before the first failure).
+    pub published: usize,
+    /// Records that are no task's (idempotency records).
+    pub skipped: usize,
+    /// The records to retry: the first that could not be published, and all after it.
+    pub failures: Vec<DynamoDbBatchItemFailure>,
+}
+
+impl<P: EventPublisher> StreamHandler<P> {
+    pub fn new(publisher: P) -> Self {
+        Self { publisher }
+    }
+
+    /// The publisher this handler puts events with.
+    pub fn publisher(&self) -> &P {
+        &self.publisher
+    }
+
+    /// Lambda's entry point. Never fails: what was not published is in the answer.
+    pub async fn handle(
+        &self,
+        invocation: LambdaEvent<Event>,
+    ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
+        let started = Instant::now();
+        let cold_start = telemetry::take_cold_start();
+        let context = invocation.context;
+        // A deadline that has passed before anything started is no deadline: a test's
+        // default context has 0, and `cargo lambda watch` sends a fixed 600000 (1970).
+        let deadline = Some(context.deadline()).filter(|deadline| *deadline > SystemTime::now());
+        let report = self.process(invocation.payload, deadline).await;
+        tracing::info!(
+            requestId = context.request_id,
+            records = report.records,
+            published = report.published,
+            skipped = report.skipped,
+            failed = report.failures.len(),
+            firstFailedSequenceNumber = report
+                .failures
+                .first()
+                .and_then(|f| f.item_identifier.as_deref())
+                .unwrap_or(""),
+            coldStart = cold_start,
+            durationMs = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            "stream batch"
+        );
+        let mut response = DynamoDbEventResponse::default();
+        response.batch_item_failures = report.failures;
+        Ok(response)
+    }
+
+    /// Publishes the events of a batch's records, in order, until the first record that
+    /// cannot be published; `deadline`: when the invocation times out.
+    pub async fn process(&self, event: Event, deadline: Option<SystemTime>) -> BatchReport {
+        let records = event.records.len();
+        let mut sequence_numbers = Vec::with_capacity(records);
+        // Each event's entry, and the position of its record in the batch.
+        let (mut positions, mut entries) = (Vec::new(), Vec::new());
+        let mut skipped = 0;
+        // The first record that cannot be published; none from it on is.
+        let mut stop_at = records;
+        for (position, record) in event.records.into_iter().enumerate() {
+            let sequence_number = record.change.sequence_number.clone();
+            if stop_at == records {
+                match task_event(record) {
+                    Ok(Some(event)) => {
+                        positions.push(position);
+                        entries.push(event.entry());
+                    }
+                    Ok(None) => skipped += 1,
+                    Err(error) => {
+                        tracing::error!(
+                            sequenceNumber = sequence_number.as_deref().unwrap_or(""),
+                            error = %error,
+                            "a stream record cannot become a task event; it and the records after it are reported as failed"
+                        );
+                        stop_at = position;
+                    }
+                }
+            }
+            sequence_numbers.push(sequence_number);
+        }
+
+        for (positions, entries) in positions
+            .chunks(MAX_ENTRIES_PER_PUT)
+            .zip(entries.chunks(MAX_ENTRIES_PER_PUT))
+        {
+            if let Err(position) = self.publish(positions, entries, deadline).await {
+                stop_at = position;
+                break;
+            }
+        }
+
+        BatchReport {
+            records,
+            published: positions.iter().filter(|p| **p < stop_at).count(),
+            skipped,
+            // Without a sequence number the failure names no record, which Lambda takes as
+            // a failure of the whole batch: still a retry, never a loss.
+            failures: sequence_numbers
+                .into_iter()
+                .skip(stop_at)
+                .map(|item_identifier| {
+                    let mut failure = DynamoDbBatchItemFailure::default();
+                    failure.item_identifier = item_identifier;
+                    failure
+                })
+                .collect(),
+        }
+    }
+
+    /// Publishes one group of at most ten entries; on failure, the position of the first
+    /// record whose event may not have been published.
+    async fn publish(
+        &self,
+        positions: &[usize],
+        entries: &[EventEntry],
+        deadline: Option<SystemTime>,
+    ) -> Result<(), usize> {
+        // Indexes into `entries` of what this request sends.
+        let mut pending: Vec<usize> = (0..entries.len()).collect();
+        let mut retry: Vec<EventEntry>;
+        let mut request = entries;
+        let mut attempt = 1;
+        loop {
+            let first = positions[pending[0]];
+            let left = deadline.map(|deadline| {
+                deadline
+                    .duration_since(SystemTime::now())
+                    .unwrap_or_default()
+            });
+            if left.is_some_and(|left| left < TIME_NEEDED_PER_PUT) {
+                tracing::warn!(
+                    unpublished = pending.len(),
+                    leftMs = left.unwrap_or_default().as_millis() as u64,
+                    "too little time left before the deadline to publish more events"
+                );
+                return Err(first);
+            }
+            let outcomes = match self.publisher.put_events(request).await {
+                // One outcome per entry, or none can be matched to its entry.
+                Ok(outcomes) if outcomes.len() == request.len() => outcomes,
+                Ok(outcomes) => {
+                    tracing::warn!(
+                        entries = request.len(),
+                        outcomes = outcomes.len(),
+                        "PutEvents answered for another number of entries; none taken as published"
+                    );
+                    return Err(first);
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, entries = request.len(), "events not published");
+                    return Err(first);
+                }
+            };
+            let refused: Vec<(usize, EntryOutcome)> = pending
+                .iter()
+                .zip(outcomes)
+                .filter(|(_, outcome)| *outcome != EntryOutcome::Published)
+                .map(|(index, outcome)| (*index, outcome))
+                .collect();
+            let Some((first_refused, _)) = refused.first() else {
+                return Ok(());
+            };
+            for (index, outcome) in &refused {
+                if let EntryOutcome::Failed { code, message } = outcome {
+                    tracing::warn!(
+                        detailType = entries[*index].detail_type,
+                        code,
+                        message,
+                        attempt,
+                        "EventBridge refused an event"
+                    );
+                }
+            }
+            let transient = refused.iter().all(|(_, outcome)| outcome.is_transient());
+            if !transient || attempt == MAX_PUT_ATTEMPTS {
+                return Err(positions[*first_refused]);
+            }
+            tokio::time::sleep(RETRY_BACKOFF * 2u32.pow(attempt - 1)).await;
+            attempt += 1;
+            pending = refused.into_iter().map(|(index, _)| index).collect();
+            retry = pending
+                .iter()
+                .map(|index| entries[*index].clone())
+                .collect();
+            request = &retry;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use aws_lambda_events::event::dynamodb::EventRecord;
+
+    use super::*;
+    use crate::domain::TaskId;
+    use crate::events::publisher::PublishError;
+    use crate::events::tests::{pending_task, record};
+    use crate::store::items::TaskItem;
+
+    /// An EventBridge stand-in: records each request, and fails requests or refuses
+    /// entries as scripted.
+    #[derive(Default)]
+    struct FakeBus {
+        requests: Mutex<Vec<Vec<EventEntry>>>,
+        published: Mutex<Vec<EventEntry>>,
+        /// Requests to fail as a whole, by number (0: the first).
+        failing_requests: Mutex<Vec<usize>>,
+        /// Entries to refuse: (dedupKey, error code, how many times).
+        refusals: Mutex<Vec<(String, &'static str, usize)>>,
+    }
+
+    impl FakeBus {
+        fn refuse(&self, dedup_key: &str, code: &'static str, times: usize) {
+            self.refusals
+                .lock()
+                .unwrap()
+                .push((dedup_key.to_owned(), code, times));
+        }
+
+        fn request_sizes(&self) -> Vec<usize> {
+            self.requests.lock().unwrap().iter().map(Vec::len).collect()
+        }
+
+        /// The dedup keys of what was published, in order.
+        fn published_keys(&self) -> Vec<String> {
+            self.published
+                .lock()
+                .unwrap()
+                .iter()
+                .map(dedup_key)
+                .collect()
+        }
+    }
+
+    fn dedup_key(entry: &EventEntry) -> String {
+        let detail: serde_json::Value = serde_json::from_str(&entry.detail).unwrap();
+        detail["dedupKey"].as_str().unwrap().to_owned()
+    }
+
+    impl EventPublisher for FakeBus {
+        async fn put_events(
+            &self,
+            entries: &[EventEntry],
+        ) -> Result<Vec<EntryOutcome>, PublishError> {
+            assert!(entries.len() <= MAX_ENTRIES_PER_PUT);
+            let number = {
+                let mut requests = self.requests.lock().unwrap();
+                requests.push(entries.to_vec());
+                requests.len() - 1
+            };
+            if self.failing_requests.lock().unwrap().contains(&number) {
+                return Err(PublishError("connection refused".into()));
+            }
+            let mut refusals = self.refusals.lock().unwrap();
+            Ok(entries
+                .iter()
+                .map(|entry| {
+                    let key = dedup_key(entry);
+                    match refusals
+                        .iter_mut()
+                        .find(|(refused, _, times)| *refused == key && *times > 0)
+                    {
+                        Some((_, code, times)) => {
+                            *times -= 1;
+                            EntryOutcome::Failed {
+                                code: (*code).to_owned(),
+                                message: "refused".into(),
+                            }
+                        }
+                        None => {
+                            self.published.lock().unwrap().push(entry.clone());
+                            EntryOutcome::Published
+                        }
+                    }
+                })
+                .collect())
+        }
+    }
+
+    fn sequence(position: usize) -> String {
+        format!("{:028}", 1000 + position)
+    }
+
+    /// An INSERT record of a new task at each position.
+    fn inserts(count: usize) -> Vec<EventRecord> {
+        (0..count)
+            .map(|position| {
+                let mut task = pending_task();
+                task.id = TaskId::new_random();
+                let image = serde_dynamo::to_item(TaskItem::from(&task)).unwrap();
+                record("INSERT", &sequence(position), None, Some(image))
+            })
+            .collect()
+    }
+
+    fn batch(records: Vec<EventRecord>) -> Event {
+        let mut event = Event::default();
+        event.records = records;
+        event
+    }
+
+    fn failed_from(report: &BatchReport) -> Vec<String> {
+        report
+            .failures
+            .iter()
+            .map(|f| f.item_identifier.clone().unwrap())
+            .collect()
+    }
+
+    fn sequences(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(sequence).collect()
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_published_in_order_ten_entries_per_request() {
+        let handler = StreamHandler::new(FakeBus::default());
+        let report = handler.process(batch(inserts(25)), None).await;
+        assert_eq!(handler.publisher().request_sizes(), [10, 10, 5]);
+        assert_eq!(handler.publisher().published_keys(), sequences(0..25));
+        assert_eq!((report.published, report.failures.len()), (25, 0));
+    }
+
+    #[tokio::test]
+    async fn idempotency_records_are_skipped() {
+        let mut records = inserts(3);
+        let task = pending_task();
+        let key = crate::domain::IdempotencyKey::parse("k").unwrap();
+        let stored = crate::store::items::IdempotencyRecord {
+            task_id: crate::store::items::idempotency_record_id(&task.owner, &key),
+            request_hash: String::new(),
+            task: TaskItem::from(&task),
+            done: true,
+            expires_at: 0,
+        };
+        let image = serde_dynamo::to_item(&stored).unwrap();
+        records.insert(1, record("INSERT", "idem", None, Some(image)));
+        let handler = StreamHandler::new(FakeBus::default());
+        let report = handler.process(batch(records), None).await;
+        assert_eq!((report.published, report.skipped), (3, 1));
+        assert!(report.failures.is_empty());
+        assert_eq!(handler.publisher().request_sizes(), [3]);
+    }
+
+    #[tokio::test]
+    async fn a_poison_record_stops_the_batch_there_and_is_reported_with_all_after_it() {
+        let mut records = inserts(25);
+        records[12].change.new_image.remove("title");
+        let handler = StreamHandler::new(FakeBus::default());
+        let report = handler.process(batch(records), None).await;
+        assert_eq!(handler.publisher().published_keys(), sequences(0..12));
+        assert_eq!(failed_from(&report), sequences(12..25));
+        assert_eq!(report.published, 12);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_bus_fails_the_batch_from_the_first_unpublished_record() {
+        let handler = StreamHandler::new(FakeBus::default());
+        handler.publisher().failing_requests.lock().unwrap().push(0);
+        let report = handler.process(batch(inserts(15)), None).await;
+        assert_eq!(failed_from(&report), sequences(0..15));
+        assert_eq!(
+            handler.publisher().request_sizes(),
+            [10],
+            "no later group is tried"
+        );
+
+        // The second request fails: the first group stays published, the rest is reported.
+        let handler = StreamHandler::new(FakeBus::default());
+        handler.publisher().failing_requests.lock().unwrap().push(1);
+        let report = handler.process(batch(inserts(25)), None).await;
+        assert_eq!(handler.publisher().published_keys(), sequences(0..10));
+        assert_eq!(failed_from(&report), sequences(10..25));
+        assert_eq!(handler.publisher().request_sizes(), [10, 10]);
+    }
+
+    #[tokio::test]
+    async fn a_transiently_refused_entry_is_retried_alone_within_the_budget() {
+        let handler = StreamHandler::new(FakeBus::default());
+        handler
+            .publisher()
+            .refuse(&sequence(3), "ThrottlingException", 2);
+        let report = handler.process(batch(inserts(12)), None).await;
+        assert!(report.failures.is_empty(), "{report:?}");
+        assert_eq!(handler.publisher().request_sizes(), [10, 1, 1, 2]);
+        let mut keys = handler.publisher().published_keys();
+        keys.sort();
+        assert_eq!(keys, sequences(0..12), "every event once");
+    }
+
+    #[tokio::test]
+    async fn an_entry_still_refused_after_the_budget_is_reported_with_all_after_it() {
+        let handler = StreamHandler::new(FakeBus::default());
+        handler
+            .publisher()
+            .refuse(&sequence(3), "InternalFailure", 99);
+        let report = handler.process(batch(inserts(25)), None).await;
+        assert_eq!(
+            handler.publisher().request_sizes(),
+            [10, 1, 1],
+            "MAX_PUT_ATTEMPTS requests, then no later group"
+        );
+        assert_eq!(failed_from(&report), sequences(3..25));
+        assert_eq!(report.published, 3);
+    }
+
+    #[tokio::test]
+    async fn a_permanent_refusal_is_not_retried() {
+        let handler = StreamHandler::new(FakeBus::default());
+        handler
+            .publisher()
+            .refuse(&sequence(5), "MalformedDetail", 1);
+        let report = handler.process(batch(inserts(8)), None).await;
+        assert_eq!(handler.publisher().request_sizes(), [8]);
+        assert_eq!(failed_from(&report), sequences(5..8));
+    }
+
+    #[tokio::test]
+    async fn no_request_starts_too_close_to_the_deadline() {
+        let handler = StreamHandler::new(FakeBus::default());
+        let deadline = SystemTime::now() + TIME_NEEDED_PER_PUT / 2;
+        let report = handler.process(batch(inserts(4)), Some(deadline)).await;
+        assert!(handler.publisher().request_sizes().is_empty());
+        assert_eq!(failed_from(&report), sequences(0..4));
+
+        let later = SystemTime::now() + TIME_NEEDED_PER_PUT * 2;
+        let report = handler.process(batch(inserts(4)), Some(later)).await;
+        assert!(report.failures.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_answer_is_lambda_s_partial_batch_response() {
+        let handler = StreamHandler::new(FakeBus::default());
+        handler
+            .publisher()
+            .refuse(&sequence(1), "MalformedDetail", 1);
+        // `cargo lambda watch` sends this deadline (1970): taken as none, not as passed.
+        let mut context = lambda_runtime::Context::default();
+        context.deadline = 600_000;
+        let invocation = LambdaEvent::new(batch(inserts(3)), context);
+        let response = handler.handle(invocation).await.unwrap();
+        assert_eq!(
+            serde_json::to_value(&response).unwrap(),
+            serde_json::json!({"batchItemFailures": [
+                {"itemIdentifier": sequence(1)},
+                {"itemIdentifier": sequence(2)},
+            ]})
+        );
+    }
+}
