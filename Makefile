@@ -9,12 +9,13 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test bench
+.PHONY: help dev test bench e2e
 
 help:
-	@echo "make dev    start the API locally on http://127.0.0.1:$${PORT:-9000}"
+	@echo "make dev    start the API locally on http://127.0.0.1:$${PORT:-9000}, the web app on :$${WEB_PORT:-5173}"
 	@echo "make test   run every check and test (CI runs this)"
 	@echo "make bench  measure cold start, latency, memory and size (prints figures)"
+	@echo "make e2e BASE_URL=... TOKEN=...   the contract tests against a deployed stage"
 
 .venv/.dev-installed: tools/requirements-dev.txt
 	python3 -m venv .venv
@@ -29,11 +30,27 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-dev: .venv/.dev-installed node_modules/.installed
+# The web app (web/): Vite, Preact, the generators and Playwright, from its own lock file.
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+dev: .venv/.dev-installed node_modules/.installed web/node_modules/.installed
 	tools/dev.sh
 
-test: .venv/.test-installed node_modules/.installed
+# The GitHub workflows' linters, in an environment of their own (their pins clash with SAM CLI's).
+.venv/workflow-lint/.installed: tools/requirements-workflow-lint.txt
+	python3 -m venv .venv/workflow-lint
+	.venv/workflow-lint/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+test: .venv/.test-installed .venv/workflow-lint/.installed node_modules/.installed web/node_modules/.installed
 	tools/test.sh
 
 bench: .venv/.dev-installed node_modules/.installed
 	tools/bench.sh $(BENCH_ARGS)
+
+# The HTTP contract tests against any stage (make test runs them against the local stack).
+e2e:
+	@test -n "$(BASE_URL)" || { echo "usage: make e2e BASE_URL=https://...execute-api.../Prod TOKEN=<ID token>"; exit 2; }
+	python3 tools/e2e.py "$(BASE_URL)" --token "$(TOKEN)"

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The web app's part of `make test` (web/), in two steps:
+#
+#   tools/web-test.sh check        the code generated from docs/openapi.yaml is not stale
+#                                  (TypeScript types, Postman collection and environments),
+#                                  the app type-checks against it, the production build fits
+#                                  its size budget (printed), and tools/web-deploy.sh does what
+#                                  it should against a stand-in AWS CLI
+#   tools/web-test.sh browser      make dev's stack, fresh, on free loopback ports (dynalite
+#                                  in memory, cargo lambda watch --features local-caller, the
+#                                  built app behind vite preview's /tasks proxy), and the
+#                                  Playwright tests in Debian's Chromium (web/tests/)
+#   tools/web-test.sh screenshots  the same stack, then docs/web-*.png (web/tests/screenshots.mjs)
+#
+# Installs what it lacks: web/node_modules (npm ci) and Debian's chromium package (see below).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+mode=${1:?usage: tools/web-test.sh check|browser|screenshots}
+
+if [ ! -f web/node_modules/.installed ] || [ web/package-lock.json -nt web/node_modules/.installed ]; then
+  (cd web && npm ci --no-audit --no-fund --loglevel=error) && touch web/node_modules/.installed
+fi
+
+if [ "$mode" = check ]; then
+  echo "--- generated from docs/openapi.yaml: up to date?"
+  npm --prefix web run --silent generate:check
+  echo "--- type check (tsc) against the generated types"
+  npm --prefix web run --silent typecheck && echo "types: ok"
+  echo "--- production build (vite) and its size"
+  (cd web && node_modules/.bin/vite build --logLevel warn && node scripts/size.mjs)
+  echo "--- tools/web-deploy.sh against a stand-in AWS CLI (web/tests/fake-aws.sh)"
+  FAKE_AWS_LOG=$(mktemp)
+  export FAKE_AWS_LOG
+  AWS_CLI="$PWD/web/tests/fake-aws.sh" tools/web-deploy.sh task-api-test > "$FAKE_AWS_LOG.out" 2>&1 ||
+    { cat "$FAKE_AWS_LOG.out"; exit 1; }
+  expect() { grep -qF -- "$2" "$1" || { echo "FAILED: web-deploy: $3"; cat "$FAKE_AWS_LOG" "$FAKE_AWS_LOG.out"; exit 1; }; }
+  expect web/dist/config.json '"userPoolId": "eu-west-1_AbCdEf"' "config.json names the stack's user pool"
+  expect web/dist/config.json '"domain": "https://task-api-test-123456789012.auth.eu-west-1.amazoncognito.com"' "config.json names managed login"
+  expect "$FAKE_AWS_LOG" 'sync web/dist/assets s3://task-api-test-sitebucket-abc/assets --region eu-west-1 --cache-control public, max-age=31536000, immutable' "hashed assets are immutable"
+  expect "$FAKE_AWS_LOG" '--exclude assets/* --delete --cache-control no-cache' "index.html and config.json are revalidated"
+  expect "$FAKE_AWS_LOG" 'create-invalidation --distribution-id E2EXAMPLE --paths /*' "the cache is invalidated"
+  expect "$FAKE_AWS_LOG.out" 'Add SiteUrl=https://d111111abcdef8.cloudfront.net' "it says how to turn sign-in on"
+  rm -f "$FAKE_AWS_LOG" "$FAKE_AWS_LOG.out" web/dist/config.json
+  echo "web-deploy: config.json, uploads and invalidation as expected"
+  exit 0
+fi
+[ "$mode" = browser ] || [ "$mode" = screenshots ] || { echo "unknown mode $mode" >&2; exit 2; }
+
+# Debian's Chromium (Playwright's own browser download is not used); elsewhere (a CI runner
+# that is not Debian, say) a Chromium or Chrome already on PATH; CHROMIUM=... names one.
+if [ -z "${CHROMIUM:-}" ]; then
+  CHROMIUM=/usr/bin/chromium
+  if [ ! -x "$CHROMIUM" ]; then
+    for candidate in google-chrome-stable google-chrome chromium chromium-browser; do
+      if command -v "$candidate" > /dev/null; then CHROMIUM=$(command -v "$candidate"); break; fi
+    done
+  fi
+fi
+export CHROMIUM
+if [ ! -x "$CHROMIUM" ] && [ "$CHROMIUM" = /usr/bin/chromium ] && command -v apt-get > /dev/null; then
+  as_root=()
+  [ "$(id -u)" = 0 ] || as_root=(sudo -n)
+  if [ "$(id -u)" = 0 ] || sudo -n true 2> /dev/null; then
+    echo "--- $CHROMIUM is missing: installing Debian's chromium package"
+    started=$SECONDS
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null
+    echo "chromium installed in $((SECONDS - started)) s"
+  fi
+fi
+if [ ! -x "$CHROMIUM" ]; then
+  echo "FAILED: the browser tests need Chromium at $CHROMIUM. Install Debian's package" \
+    "(as root: apt-get install chromium) or set CHROMIUM to a Chromium or Chrome binary." >&2
+  exit 1
+fi
+"$CHROMIUM" --version 2> /dev/null | head -1 || true
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+DYNAMODB_PORT=$(free_port)
+TABLE_NAME=tasks-web
+source tools/local-env.sh
+API_PORT=$(free_port)
+WEB_PORT=$(free_port)
+mkdir -p target
+
+echo "--- local DynamoDB on 127.0.0.1:$DYNAMODB_PORT (in memory)"
+tools/local-dynamodb.sh "$DYNAMODB_PORT" "$TABLE_NAME"
+echo "--- API: cargo lambda watch on 127.0.0.1:$API_PORT"
+# --ignore-changes: a file saved meanwhile (the build below, an editor) must not restart the
+# functions in the middle of a test.
+TASKS_LOCAL_CALLER_ID=web-test setsid cargo lambda watch --features local-caller --ignore-changes \
+  --invoke-address 127.0.0.1 --invoke-port "$API_PORT" > target/web-watch.log 2>&1 &
+stop_on_exit $!
+echo "--- the built app: vite preview on 127.0.0.1:$WEB_PORT, /tasks proxied to the API"
+(cd web && node_modules/.bin/vite build --logLevel warn)
+(cd web && API_URL="http://127.0.0.1:$API_PORT" WEB_PORT=$WEB_PORT exec setsid node_modules/.bin/vite preview) \
+  > target/web-preview.log 2>&1 &
+stop_on_exit $!
+
+export WEB_URL="http://127.0.0.1:$WEB_PORT" API_URL="http://127.0.0.1:$API_PORT"
+if [ "$mode" = screenshots ]; then
+  node web/tests/screenshots.mjs
+  exit 0
+fi
+report=$(mktemp)
+status=0
+(cd web && node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$report" tests/) || status=$?
+if [ "$status" != 0 ]; then
+  echo "--- last lines of the API's log (target/web-watch.log)"
+  tail -n 30 target/web-watch.log
+fi
+passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$report")
+failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$report")
+rm -f "$report"
+echo "browser tests: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"

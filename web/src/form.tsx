@@ -1,0 +1,260 @@
+// The task form, shared by create and edit: its values, what a submit sends, and the API's
+// validation errors shown next to the field they name.
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { NewTask, Priority, Problem, Status, Task, TaskChanges } from './api/client';
+import { fromLocalInput, timeZone, toLocalInput } from './format';
+
+export const STATUS_LABEL: Record<Status, string> = { pending: 'Pending', in_progress: 'In progress', completed: 'Completed' };
+export const PRIORITY_LABEL: Record<Priority, string> = { low: 'Low', medium: 'Medium', high: 'High' };
+
+export interface FormValues {
+  title: string;
+  description: string;
+  status: Status;
+  priority: Priority;
+  /** datetime-local, in the user's time zone; '' for none. */
+  due: string;
+  /** Tags separated by spaces or commas. */
+  tags: string;
+}
+type Field = keyof FormValues;
+const FIELDS: Field[] = ['title', 'description', 'status', 'priority', 'due', 'tags'];
+/** The API's field names (docs/openapi.yaml) and the form field each is shown next to. */
+const FIELD_OF: Record<string, Field> = {
+  title: 'title',
+  description: 'description',
+  status: 'status',
+  priority: 'priority',
+  dueDate: 'due',
+  tags: 'tags',
+};
+
+export function valuesOf(task?: Task): FormValues {
+  if (!task) return { title: '', description: '', status: 'pending', priority: 'medium', due: '', tags: '' };
+  const { title, description, status, priority } = task;
+  return { title, description, status, priority, due: toLocalInput(task.dueDate), tags: task.tags.join(' ') };
+}
+
+export const parseTags = (text: string) => text.split(/[\s,]+/).filter(Boolean);
+
+export function newTaskOf(values: FormValues): NewTask {
+  const body: NewTask = { title: values.title, status: values.status, priority: values.priority };
+  if (values.description) body.description = values.description;
+  if (values.due) body.dueDate = fromLocalInput(values.due);
+  const tags = parseTags(values.tags);
+  if (tags.length) body.tags = tags;
+  return body;
+}
+
+/** Only the fields the user changed, so that an edit never overwrites what it did not touch. */
+export function changesOf(initial: FormValues, values: FormValues): TaskChanges {
+  const changes: TaskChanges = {};
+  if (values.title !== initial.title) changes.title = values.title;
+  if (values.description !== initial.description) changes.description = values.description;
+  if (values.status !== initial.status) changes.status = values.status;
+  if (values.priority !== initial.priority) changes.priority = values.priority;
+  if (values.due !== initial.due) changes.dueDate = values.due ? fromLocalInput(values.due) : null;
+  const tags = parseTags(values.tags);
+  if (tags.join(' ') !== parseTags(initial.tags).join(' ')) changes.tags = tags;
+  return changes;
+}
+
+export interface FormErrors {
+  fields: Partial<Record<Field, string[]>>;
+  /** Errors that name no field of the form, or a problem without `errors`. */
+  other: string[];
+}
+
+const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** A problem's `errors`, each next to its field (`tags[2]` next to the tags, naming the tag). */
+export function errorsOf(problem: Problem | null, fallback: string, sentTags: string[] = []): FormErrors {
+  const result: FormErrors = { fields: {}, other: [] };
+  for (const error of problem?.errors ?? []) {
+    const match = /^(\w+)(?:\[(\d+)\])?$/.exec(error.field);
+    const field = match ? FIELD_OF[match[1] ?? ''] : undefined;
+    if (!field) {
+      result.other.push(`${error.field}: ${error.message}`);
+      continue;
+    }
+    const index = match?.[2];
+    const tag = index === undefined ? undefined : sentTags[Number(index)];
+    const message = index === undefined ? sentence(error.message) : `Tag “${tag ?? Number(index) + 1}” ${error.message}`;
+    (result.fields[field] ??= []).push(message);
+  }
+  if (!problem?.errors?.length) result.other.push(problem?.detail ? sentence(problem.detail) : fallback);
+  return result;
+}
+
+interface TaskFormProps {
+  id: string;
+  initial: FormValues;
+  errors: FormErrors | null;
+  busy: boolean;
+  submitLabel: string;
+  onSubmit(values: FormValues): void;
+  onCancel(): void;
+  children?: ComponentChildren;
+}
+
+export function TaskForm({ id, initial, errors, busy, submitLabel, onSubmit, onCancel, children }: TaskFormProps) {
+  const [values, setValues] = useState(initial);
+  const summary = useRef<HTMLDivElement>(null);
+  const set = (field: Field) => (event: Event) =>
+    setValues((v) => ({ ...v, [field]: (event.currentTarget as HTMLInputElement).value }));
+
+  // After a refused submit, focus goes to the first field in error (or the message).
+  useEffect(() => {
+    if (!errors) return;
+    const first = FIELDS.find((field) => errors.fields[field]?.length);
+    if (first) document.getElementById(`${id}-${first}`)?.focus();
+    else summary.current?.focus();
+  }, [errors]);
+
+  const describedBy = (field: Field, hint?: boolean) =>
+    [hint && `${id}-${field}-hint`, errors?.fields[field] && `${id}-${field}-error`].filter(Boolean).join(' ') || undefined;
+  const invalid = (field: Field) => (errors?.fields[field] ? true : undefined);
+  const fieldErrors = (field: Field) =>
+    errors?.fields[field] && (
+      <p class="field-error" id={`${id}-${field}-error`}>
+        {errors.fields[field]!.join(' ')}
+      </p>
+    );
+
+  return (
+    <form
+      id={id}
+      class="task-form"
+      noValidate
+      aria-busy={busy}
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (!busy) onSubmit(values);
+      }}
+    >
+      {errors && errors.other.length > 0 && (
+        <div class="form-error" role="alert" tabIndex={-1} ref={summary} id={`${id}-error`}>
+          {errors.other.map((message) => (
+            <p key={message}>{message}</p>
+          ))}
+        </div>
+      )}
+      <div class="field">
+        <label for={`${id}-title`}>Title</label>
+        <input
+          id={`${id}-title`}
+          name="title"
+          value={values.title}
+          onInput={set('title')}
+          autoFocus
+          autoComplete="off"
+          aria-required="true"
+          aria-invalid={invalid('title')}
+          aria-describedby={describedBy('title')}
+        />
+        {fieldErrors('title')}
+      </div>
+      <div class="field">
+        <label for={`${id}-description`}>
+          Description <span class="optional">(optional)</span>
+        </label>
+        <textarea
+          id={`${id}-description`}
+          name="description"
+          rows={3}
+          value={values.description}
+          onInput={set('description')}
+          aria-invalid={invalid('description')}
+          aria-describedby={describedBy('description')}
+        />
+        {fieldErrors('description')}
+      </div>
+      <div class="field-row">
+        <div class="field">
+          <label for={`${id}-status`}>Status</label>
+          <select
+            id={`${id}-status`}
+            name="status"
+            value={values.status}
+            onChange={set('status')}
+            aria-invalid={invalid('status')}
+            aria-describedby={describedBy('status')}
+          >
+            {Object.entries(STATUS_LABEL).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+          {fieldErrors('status')}
+        </div>
+        <div class="field">
+          <label for={`${id}-priority`}>Priority</label>
+          <select
+            id={`${id}-priority`}
+            name="priority"
+            value={values.priority}
+            onChange={set('priority')}
+            aria-invalid={invalid('priority')}
+            aria-describedby={describedBy('priority')}
+          >
+            {Object.entries(PRIORITY_LABEL).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+          {fieldErrors('priority')}
+        </div>
+      </div>
+      <div class="field">
+        <label for={`${id}-due`}>
+          Due <span class="optional">(optional)</span>
+        </label>
+        <input
+          id={`${id}-due`}
+          name="due"
+          type="datetime-local"
+          value={values.due}
+          onInput={set('due')}
+          aria-invalid={invalid('due')}
+          aria-describedby={describedBy('due', true)}
+        />
+        <p class="hint" id={`${id}-due-hint`}>
+          In your time zone, {timeZone}. Empty for no due date.
+        </p>
+        {fieldErrors('due')}
+      </div>
+      <div class="field">
+        <label for={`${id}-tags`}>
+          Tags <span class="optional">(optional)</span>
+        </label>
+        <input
+          id={`${id}-tags`}
+          name="tags"
+          value={values.tags}
+          onInput={set('tags')}
+          autoComplete="off"
+          autoCapitalize="none"
+          spellcheck={false}
+          aria-invalid={invalid('tags')}
+          aria-describedby={describedBy('tags', true)}
+        />
+        <p class="hint" id={`${id}-tags-hint`}>
+          Separated by spaces or commas: lowercase letters, digits, - and _; up to 10.
+        </p>
+        {fieldErrors('tags')}
+      </div>
+      {children}
+      <div class="actions">
+        <button type="submit" class="primary" aria-disabled={busy}>
+          {busy ? 'Saving…' : submitLabel}
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,166 @@
+// Shared by the browser tests and the screenshot script: Chromium, the page under test, and
+// direct calls to the local API for setting up data. Everything stays on loopback.
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+export const WEB_URL = required('WEB_URL');
+export const API_URL = required('API_URL');
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests with tools/web-test.sh browser`);
+  return value;
+}
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // Names resolve to nothing but loopback: the browser cannot reach beyond this machine.
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+      '--no-proxy-server',
+    ],
+  });
+}
+
+/**
+ * A fresh browser context with the page open on the app, in a fixed time zone and language.
+ * `problems` collects what must not happen: uncaught errors, console errors, CSP violations.
+ * Chromium also logs every HTTP error response of a fetch ("Failed to load resource: …")
+ * as a console error; for the API's own paths those are answers the tests ask for (400,
+ * 412, 503…), checked by the tests themselves, so they are left out.
+ */
+export async function openApp(browser, { viewport = { width: 1000, height: 800 }, setup, expectedFailedLoads } = {}) {
+  const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/Paris', viewport });
+  const page = await context.newPage();
+  const problems = watch(page, expectedFailedLoads);
+  if (setup) await setup(context, page);
+  const app = { context, page, problems };
+  opened.add(app);
+  await page.goto(WEB_URL);
+  return app;
+}
+
+const opened = new Set();
+
+/** After a failed test: what its pages showed, then close them (call from afterEach). */
+export async function reportUnfinished() {
+  for (const app of opened) {
+    opened.delete(app);
+    try {
+      for (const page of app.context.pages()) {
+        console.log(`--- page ${page.url()} showed:\n${await page.locator('body').innerText({ timeout: 2000 })}`);
+      }
+      if (app.problems.length) console.log(`--- problems: ${app.problems.join('\n')}`);
+    } catch (error) {
+      console.log(`--- (could not read the page: ${error.message})`);
+    }
+    await app.context.close().catch(() => {});
+  }
+}
+
+export function watch(page, expectedFailedLoads = (url) => url.origin === new URL(WEB_URL).origin && url.pathname.startsWith('/tasks')) {
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const url = message.location()?.url ?? '';
+    const expected = /^Failed to load resource/.test(message.text()) && expectedFailedLoads(new URL(url, WEB_URL));
+    if (!expected) problems.push(`console error: ${message.text()} (${url})`);
+  });
+  return problems;
+}
+
+export async function finish(app) {
+  const { context, problems } = app;
+  opened.delete(app);
+  await context.close();
+  assert.deepEqual(problems, [], 'no console errors, uncaught errors or CSP violations');
+}
+
+/** Retries an assertion until it holds (the page updates asynchronously). */
+export async function eventually(check, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((wake) => setTimeout(wake, 50));
+    }
+  }
+}
+
+export const focused = (page) =>
+  page.evaluate(() => {
+    const el = document.activeElement;
+    return { id: el?.id ?? '', text: (el?.textContent ?? '').trim(), tag: el?.tagName ?? '' };
+  });
+
+// The local API directly (the tests' set-up and their view of what was stored).
+export async function api(method, path, body, headers = {}) {
+  const response = await fetch(API_URL + path, {
+    method,
+    headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+}
+
+/** Waits for `cargo lambda watch` to answer (its first request compiles the functions). */
+export async function waitForApi(timeoutSeconds = 900) {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    try {
+      const { status } = await api('GET', '/tasks?limit=1');
+      if (status === 200) return;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`the API at ${API_URL} did not answer within ${timeoutSeconds} s`);
+    await new Promise((wake) => setTimeout(wake, 500));
+  }
+}
+
+export async function allTasks() {
+  const tasks = [];
+  let token;
+  do {
+    const query = `/tasks?limit=100${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`;
+    const { status, body } = await api('GET', query);
+    assert.equal(status, 200, JSON.stringify(body));
+    tasks.push(...body.tasks);
+    token = body.nextToken;
+  } while (token);
+  return tasks;
+}
+
+export async function clearTasks() {
+  for (const task of await allTasks()) {
+    const { status } = await api('DELETE', `/tasks/${task.taskId}`);
+    assert.equal(status, 200);
+  }
+}
+
+/** Creates tasks in order (the last is the newest), each a millisecond or more apart. */
+export async function seed(tasks) {
+  const created = [];
+  for (const task of tasks) {
+    const { status, body } = await api('POST', '/tasks', task);
+    assert.equal(status, 201, JSON.stringify(body));
+    created.push(body.task);
+    await new Promise((wake) => setTimeout(wake, 3));
+  }
+  return created;
+}
+
+/** The list items' titles, top to bottom. */
+export const titles = (page) => page.locator('ul.tasks > li h3').allTextContents();
+export const item = (page, title) => page.locator('ul.tasks > li').filter({ has: page.getByRole('heading', { name: title, exact: true }) });

@@ -1,0 +1,178 @@
+// Sign-in as deployed, with a stand-in for Cognito's managed login on loopback: the app is
+// given a /config.json naming a user pool whose domain is the stand-in, and the page gets
+// the deployed Content-Security-Policy with the stand-in's origin in place of Cognito's.
+// What is checked is the app's side of the protocol (oidc-client-ts): the authorization
+// code flow with PKCE, the ID token as the raw Authorization header, a refresh after a 401,
+// sign-in again when the refresh is refused, and sign-out (revocation, then /logout).
+// The local API ignores the header (it acts as the local caller); Cognito itself is not
+// exercised here.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { after, afterEach, before, test } from 'node:test';
+// @ts-ignore
+import { deployedCsp } from '../scripts/csp.mjs';
+import { clearTasks, eventually, finish, item, launch, openApp, reportUnfinished, seed, waitForApi, WEB_URL } from './helpers.mjs';
+
+const CLIENT_ID = 'webtestclient';
+const base64url = (value) => Buffer.from(value).toString('base64url');
+const jwt = (claims) => `${base64url(JSON.stringify({ alg: 'RS256', kid: 'test' }))}.${base64url(JSON.stringify(claims))}.c2ln`;
+
+/** The stand-in: /oauth2/authorize, /oauth2/token, /oauth2/revoke and /logout, as Cognito's. */
+function standIn() {
+  const log = [];
+  const state = { refreshAllowed: true, issued: 0, challenge: null };
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://stand-in');
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const form = new URLSearchParams(body);
+    log.push({ path: url.pathname, query: Object.fromEntries(url.searchParams), form: Object.fromEntries(form) });
+    res.setHeader('Access-Control-Allow-Origin', WEB_URL);
+    if (url.pathname === '/oauth2/authorize') {
+      // Managed login's page; "signing in" follows the link back to the app with a code.
+      // (A link, not a 302: Playwright does not route redirected requests, and the page
+      // that comes back must get the CSP set below.)
+      state.challenge = url.searchParams.get('code_challenge');
+      const back = new URL(url.searchParams.get('redirect_uri'));
+      back.searchParams.set('code', 'the-code');
+      back.searchParams.set('state', url.searchParams.get('state'));
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end(`<title>Stand-in sign-in</title><a href="${back.href}">Continue as ada@example.com</a>`);
+    } else if (url.pathname === '/oauth2/token') {
+      const grant = form.get('grant_type');
+      const verifierMatches =
+        grant === 'authorization_code' &&
+        createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url') === state.challenge;
+      if ((grant === 'authorization_code' && (!verifierMatches || form.get('code') !== 'the-code')) ||
+          (grant === 'refresh_token' && !state.refreshAllowed)) {
+        res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"invalid_grant"}');
+        return;
+      }
+      state.issued++;
+      const now = Math.floor(Date.now() / 1000);
+      const claims = { sub: 'user-1', email: 'ada@example.com', aud: CLIENT_ID, token_use: 'id', iat: now, exp: now + 3600, auth_time: 1, n: state.issued };
+      const tokens = { id_token: jwt(claims), access_token: jwt({ ...claims, token_use: 'access' }), expires_in: 3600, token_type: 'Bearer' };
+      if (grant === 'authorization_code') tokens.refresh_token = 'the-refresh-token';
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(tokens));
+    } else if (url.pathname === '/oauth2/revoke') {
+      res.writeHead(200).end();
+    } else if (url.pathname === '/logout') {
+      res.writeHead(302, { Location: url.searchParams.get('logout_uri') }).end();
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((ready) =>
+    server.listen(0, '127.0.0.1', () => ready({ server, log, state, origin: `http://127.0.0.1:${server.address().port}` })),
+  );
+}
+
+let browser;
+let idp;
+before(async () => {
+  await waitForApi();
+  await clearTasks();
+  browser = await launch();
+  idp = await standIn();
+});
+afterEach(reportUnfinished);
+after(async () => {
+  await browser?.close();
+  idp?.server.close();
+});
+
+test('sign-in with managed login: code flow with PKCE, the ID token on every call, refresh after a 401, sign-in again, sign-out', async () => {
+  await seed([{ title: 'Behind sign-in' }]);
+  let unauthorized = 0;
+  const app = await openApp(browser, {
+    // Error answers the test asks for: the API's 401s, and the refused refresh.
+    expectedFailedLoads: (url) => url.pathname.startsWith('/tasks') || url.href === `${idp.origin}/oauth2/token`,
+    setup: async (context) => {
+      // The page below comes from a route (so Chromium gives it no address space), and it
+      // fetches the stand-in's token endpoint on loopback: allow that as a user would.
+      await context.grantPermissions(['local-network-access']);
+      await context.route(`${WEB_URL}/config.json`, (route) =>
+        route.fulfill({
+          contentType: 'application/json',
+          body: JSON.stringify({ auth: { region: 'eu-west-1', userPoolId: 'eu-west-1_Test', clientId: CLIENT_ID, domain: idp.origin } }),
+        }),
+      );
+      // The page with the deployed CSP, allowing the stand-in where Cognito's domain would be.
+      await context.route(
+        (url) => url.origin === WEB_URL && url.pathname === '/',
+        async (route) => {
+          const response = await route.fetch();
+          route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': deployedCsp(idp.origin) } });
+        },
+      );
+      // The API refuses the next `unauthorized` calls with API Gateway's 401.
+      await context.route(
+        (url) => url.pathname.startsWith('/tasks'),
+        (route) => {
+          if (unauthorized === 0) return route.fallback();
+          unauthorized--;
+          return route.fulfill({
+            status: 401,
+            contentType: 'application/problem+json',
+            body: JSON.stringify({ type: 'https://task-api.example/problems/unauthenticated', title: 'Authentication required', status: 401, detail: 'Unauthorized', instance: 'z' }),
+          });
+        },
+      );
+    },
+  });
+  const { page } = app;
+  const authorizations = [];
+  page.on('request', (r) => new URL(r.url()).pathname.startsWith('/tasks') && authorizations.push(r.headers().authorization));
+
+  // Not signed in: the sign-in screen, then managed login and back.
+  await page.getByText('Sign in to see and manage your tasks.').waitFor();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Continue as ada@example.com' }).click();
+  await item(page, 'Behind sign-in').waitFor();
+  assert.equal(page.url(), `${WEB_URL}/`, 'the code and state are gone from the address bar');
+  await page.getByText('ada@example.com').waitFor();
+  const authorize = idp.log.find((e) => e.path === '/oauth2/authorize').query;
+  assert.equal(authorize.response_type, 'code');
+  assert.equal(authorize.client_id, CLIENT_ID);
+  assert.equal(authorize.redirect_uri, `${WEB_URL}/`);
+  assert.equal(authorize.code_challenge_method, 'S256');
+  assert.equal(authorize.scope, 'openid email profile');
+  const exchange = idp.log.find((e) => e.path === '/oauth2/token').form;
+  assert.equal(exchange.grant_type, 'authorization_code');
+  assert.ok(exchange.code_verifier, 'PKCE: the verifier is sent with the code (and matched the challenge)');
+  const firstToken = authorizations.at(-1);
+  assert.match(firstToken, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/, 'the raw ID token, no "Bearer "');
+  assert.equal(JSON.parse(Buffer.from(firstToken.split('.')[1], 'base64url')).token_use, 'id');
+
+  // A 401: the tokens are refreshed once and the call is retried with the new ID token.
+  unauthorized = 1;
+  await page.getByRole('radio', { name: 'Pending' }).check();
+  const lastTokenRequest = () => idp.log.filter((e) => e.path === '/oauth2/token').at(-1).form;
+  await eventually(async () => assert.equal(lastTokenRequest().grant_type, 'refresh_token'));
+  assert.equal(lastTokenRequest().refresh_token, 'the-refresh-token');
+  await eventually(async () => assert.equal(authorizations.length >= 3 && unauthorized, 0));
+  await item(page, 'Behind sign-in').waitFor();
+  assert.notEqual(authorizations.at(-1), firstToken, 'the retry carries the refreshed ID token');
+  assert.equal(authorizations.at(-2), firstToken, 'the refused call carried the first one');
+
+  // A 401 whose refresh is refused: back to sign-in, saying why.
+  idp.state.refreshAllowed = false;
+  unauthorized = 1;
+  await page.getByRole('radio', { name: 'Completed' }).check();
+  await page.getByRole('alert').filter({ hasText: 'Your session has ended. Please sign in again.' }).waitFor();
+  idp.state.refreshAllowed = true;
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Continue as ada@example.com' }).click();
+  await item(page, 'Behind sign-in').waitFor();
+
+  // Sign out: the refresh token is revoked, then managed login's /logout, then back here.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('Sign in to see and manage your tasks.').waitFor();
+  const revoke = idp.log.find((e) => e.path === '/oauth2/revoke');
+  assert.equal(revoke?.form.token, 'the-refresh-token');
+  const logout = idp.log.find((e) => e.path === '/logout').query;
+  assert.deepEqual(logout, { client_id: CLIENT_ID, logout_uri: `${WEB_URL}/` });
+  assert.equal(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc.user')).length), 0, 'no tokens kept');
+  await eventually(async () => assert.equal(page.url(), `${WEB_URL}/`));
+  await finish(app);
+});

@@ -1,0 +1,56 @@
+// Vite: `npm run dev` (make dev) and `npm run preview` (the tests) serve the app on one
+// origin with the API: /tasks is proxied to `cargo lambda watch`, as CloudFront routes
+// /tasks* to API Gateway when deployed. /config.json says "no sign-in" locally (the local
+// caller); when deployed it is written by tools/web-deploy.sh.
+import type { ServerResponse } from 'node:http';
+import { defineConfig, type Plugin } from 'vite';
+// @ts-ignore: plain JavaScript, shared with the browser tests
+import { deployedCsp } from './scripts/csp.mjs';
+
+const api = process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 9000}`;
+const port = Number(process.env.WEB_PORT ?? 5173);
+const proxy = { '/tasks': { target: api } };
+
+type Middlewares = { use(fn: (req: { url?: string }, res: ServerResponse, next: () => void) => void): void };
+
+function local(): Plugin {
+  const config = (middlewares: Middlewares) =>
+    middlewares.use((req, res, next) => {
+      if (req.url?.split('?')[0] !== '/config.json') return next();
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('Cache-Control', 'no-store');
+      res.end('{"auth":null}\n');
+    });
+  return {
+    name: 'task-api-local',
+    configureServer(server) {
+      config(server.middlewares);
+    },
+    // The preview server (the browser tests) sends the deployed Content-Security-Policy.
+    configurePreviewServer(server) {
+      const csp = deployedCsp();
+      server.middlewares.use((_req, res, next) => {
+        res.setHeader('Content-Security-Policy', csp);
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        next();
+      });
+      config(server.middlewares);
+    },
+  };
+}
+
+export default defineConfig({
+  // No single-page fallback: a missing file is a 404, not index.html (as on S3 behind CloudFront).
+  appType: 'mpa',
+  clearScreen: false,
+  plugins: [local()],
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  server: { host: '127.0.0.1', port, strictPort: true, proxy },
+  preview: {
+    host: '127.0.0.1',
+    port,
+    strictPort: true,
+    proxy,
+  },
+  build: { target: 'es2022', reportCompressedSize: false, modulePreload: { polyfill: false } },
+});
