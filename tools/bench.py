@@ -17,10 +17,11 @@ Figures per function:
 Then list scaling: GET /tasks for a caller with 10 tasks, with 10 and with 10,000 tasks of
 other callers in the table.
 
-Usage: bench.py TARGET_DIR LAMBDA_DIR OUT_JSON --tls-endpoint URL --tls-ca PEM [--runs N] ...
+Usage: bench.py LAMBDA_DIR OUT_JSON --tls-endpoint URL --tls-ca PEM [--runs N] ...
 """
 
 import argparse
+import io
 import json
 import math
 import os
@@ -34,12 +35,13 @@ import tempfile
 import threading
 import time
 import uuid
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
-FUNCTIONS = ["create-task", "get-tasks", "update-task", "delete-task"]
+FUNCTIONS = ["create-task", "get-tasks", "update-task", "delete-task", "task-events"]
 FLOOR = "hello_floor"
 
 
@@ -245,6 +247,60 @@ def ms(seconds):
     return round(seconds * 1000, 3)
 
 
+class StubEventBridge:
+    """PutEvents on loopback that accepts every entry at once, and adds up the time it spent
+    answering, so that task-events' own time is its invocation minus this."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def log_message(self, *_):
+                pass
+
+            def do_POST(self):
+                started = time.perf_counter()
+                request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                entries = [{"EventId": str(uuid.uuid4())} for _ in request.get("Entries", [])]
+                body = json.dumps({"FailedEntryCount": 0, "Entries": entries}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                with stub.lock:
+                    stub.seconds += time.perf_counter() - started
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def stream_batch(size):
+    """A DynamoDB Streams batch of `size` task inserts, from events/stream-insert.json."""
+    template = json.loads((EVENTS / "stream-insert.json").read_text())
+    record = template["Records"][0]
+    records = []
+    for i in range(size):
+        r = json.loads(json.dumps(record))
+        task_id = str(uuid.uuid4())
+        r["dynamodb"]["Keys"]["taskId"]["S"] = task_id
+        r["dynamodb"]["NewImage"]["taskId"]["S"] = task_id
+        r["dynamodb"]["SequenceNumber"] = str(10**20 + i)
+        r["eventID"] = uuid.uuid4().hex
+        records.append(r)
+    return {"Records": records}
+
+
 def cold_inits(executable, env, share):
     """Init times of --cold-starts fresh processes (start to first poll), then stopped."""
     inits = []
@@ -255,14 +311,15 @@ def cold_inits(executable, env, share):
     return inits
 
 
-def measure(executable, env, events, share=None, on_response=lambda response: None):
+def measure(executable, env, events, share=None, on_response=lambda response: None,
+            expect=(200, 201)):
     """Init, first and warm figures for one function; `events` yields one event per call."""
     inits = cold_inits(executable, env, share)
     function = Function(executable, env, share)
     inits.append(function.init)
 
     def call():
-        seconds, response = function.invoke(next(events))
+        seconds, response = function.invoke(next(events), expect=expect)
         on_response(response)
         return seconds
 
@@ -348,6 +405,19 @@ def run_mode(mode, executable, base_env):
                                          share)
         results["floor"] = measure(executable(FLOOR), function_env(FLOOR),
                                    iter([event("get-task", caller, task_id=created[0])] * n), share)
+        # task-events: batches of 100 stream records, EventBridge answered by a stub at once.
+        stub = StubEventBridge()
+        events_env = {**function_env("task-events"), "EVENT_BUS_NAME": "bench",
+                      "AWS_ENDPOINT_URL_EVENTBRIDGE": stub.url}
+        batch = stream_batch(100)
+        failed = lambda response: response.get("batchItemFailures") and sys.exit(f"task-events failed: {response}")
+        stub_before = stub.seconds
+        figures = measure(executable("task-events"), events_env, iter([batch] * n), share,
+                          on_response=failed, expect=None)
+        # Per batch: the stub's own answering time (ten PutEvents) is EventBridge's part.
+        stub_per_batch = (stub.seconds - stub_before) / n  # n invocations: the first and the warm
+        figures["batch_of_100_outside_eventbridge_p50_ms"] = round(figures["warm_p50_ms"] - ms(stub_per_batch), 3)
+        results["task-events"] = figures
     finally:
         if share:
             share.close()
@@ -355,7 +425,6 @@ def run_mode(mode, executable, base_env):
 
 
 def main():
-    target = Path(ARGS.target_dir)
     lambda_dir = Path(ARGS.lambda_dir)
     env = {k: v for k, v in os.environ.items()}
     env.update({
@@ -364,7 +433,7 @@ def main():
         "AWS_LAMBDA_LOG_LEVEL": "info",
     })
     env.pop("TASKS_LOCAL_CALLER_ID", None)
-    executable = lambda name: target / ("examples/" + name if name == FLOOR else name)
+    executable = lambda name: lambda_dir / name / "bootstrap"
     modes = [m for m in MODES if MODES[m]["share"] is False or CpuShare.available()]
     if len(modes) < len(MODES):
         print("not root or no cgroup v1 cpu controller: only the 'local' mode is measured")
@@ -385,10 +454,13 @@ def main():
             }
             for name in mode_runs[0]
         }
+    # What is uploaded: the bootstrap deflated into a zip, as cargo lambda and sam package it.
     zips = {}
     for name in FUNCTIONS + ["floor"]:
-        zip_path = lambda_dir / (FLOOR if name == "floor" else name) / "bootstrap.zip"
-        zips[name] = zip_path.stat().st_size if zip_path.exists() else None
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.write(executable(FLOOR if name == "floor" else name), "bootstrap")
+        zips[name] = len(buffer.getvalue())
     results["zip_bytes"] = zips
     if ARGS.list_invocations:
         local_env = lambda name: {**env, "AWS_LAMBDA_FUNCTION_NAME": name}
@@ -464,6 +536,10 @@ def report(results):
         for row in rows:
             print(line(row))
     print()
+    for mode, figures in results["modes"].items():
+        f = figures["task-events"]
+        print(f"task-events, {mode}: a batch of 100 stream records takes {f['warm_p50_ms']} ms at p50, "
+              f"{f['batch_of_100_outside_eventbridge_p50_ms']} ms of it outside EventBridge")
     print(f"Times in ms, medians of {ARGS.runs} runs; in each run init is the median of "
           f"{ARGS.cold_starts + 1} cold starts and warm figures are over {ARGS.invocations} "
           "invocations. 'outside DDB' = end to end minus the function's own DynamoDB time; "
@@ -491,8 +567,7 @@ def describe(mode):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("target_dir")
-    parser.add_argument("lambda_dir")
+    parser.add_argument("lambda_dir", help="target/lambda: <function>/bootstrap of each")
     parser.add_argument("out")
     parser.add_argument("--invocations", type=int, default=300)
     parser.add_argument("--list-invocations", type=int, default=300,

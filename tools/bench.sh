@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-printf '==> %s\n' "release build (cargo lambda build --release --x86-64 --output-format zip)"
-# Two runs: given an example, cargo lambda packages only the example.
-cargo lambda build --release --x86-64 --output-format zip --bins
-cargo lambda build --release --x86-64 --output-format zip --example hello_floor
+printf '==> %s\n' "release build (cargo lambda build --release: target/lambda/<name>/bootstrap)"
+# The layout sam build and tools/sam-local.sh use too: cargo lambda moves each executable to
+# target/lambda/<name>/bootstrap. Given an example, cargo lambda builds only the example.
+cargo lambda build --release --x86-64 --bins
+cargo lambda build --release --x86-64 --example hello_floor
 
 DYNAMODB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 TABLE_NAME=tasks-bench
@@ -33,7 +34,7 @@ stop_on_exit $!
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$TLS_PORT") 2>/dev/null && break; sleep 0.1; done
 
 printf '==> %s\n' "benchmark"
-python3 tools/bench.py target/x86_64-unknown-linux-gnu/release target/lambda target/bench.json \
+python3 tools/bench.py target/lambda target/bench.json \
   --tls-endpoint "https://127.0.0.1:$TLS_PORT" --tls-ca "$tls/ca.pem" "$@"
 
 # What a request costs, from these figures; the figures are kept beside the document so that

@@ -18,6 +18,7 @@ import itertools
 import json
 import logging
 import os
+import pathlib
 import sys
 import tomllib
 
@@ -89,10 +90,13 @@ def cargo_router() -> dict[tuple[str, str], str]:
 def main() -> int:
     source = cfn_yaml.load("template.yaml")
     declared = source["Parameters"]
+    # The API's functions: those that API Gateway invokes. (task-events is invoked by the
+    # table's stream; check_task_events checks it.)
     binaries = {
         name: resource["Metadata"]["BuildProperties"]["Binary"]
         for name, resource in source["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
+        and any(e.get("Type") == "Api" for e in resource["Properties"].get("Events", {}).values())
     }
     router = cargo_router()
 
@@ -107,6 +111,7 @@ def main() -> int:
         parameters.update(
             UseApiKeys=use_api_keys,
             Environment=environment,
+            DeploymentType="AllAtOnce" if environment == "dev" else "Canary10Percent5Minutes",
             CorsAllowOrigin="https://app.example.com",
             StageName="Prod",
             CallerRateLimit=rate_limit,
@@ -118,6 +123,7 @@ def main() -> int:
         check_parameter_set(source, parameters, binaries, router)
 
     check_rules(source, declared)
+    check_web_app(source, declared)
     print(f"template checks: {passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 
@@ -163,8 +169,10 @@ def check_parameter_set(source, parameters, binaries, router) -> None:
                 f"{where} requires an API key {'only when asked for' if not keys_required else 'as asked'}",
             )
             uri = json.dumps(operation.get("x-amazon-apigateway-integration", {}).get("uri"))
-            function = next((f for f in binaries if f"${{{f}.Arn}}" in uri), None)
-            check(function is not None, f"{where} is integrated with one of the functions")
+            # The function's `live` alias (AutoPublishAlias), so that CodeDeploy's traffic
+            # shifting applies to API requests.
+            function = next((f for f in binaries if f"${{{f}Aliaslive}}" in uri), None)
+            check(function is not None, f"{where} invokes the live alias of one of the functions")
             methods = [method] if method != ANY else [
                 m for m in HTTP_METHODS if m not in explicit and m not in ("options", "head")
             ]
@@ -200,6 +208,9 @@ def check_parameter_set(source, parameters, binaries, router) -> None:
         )
 
     check_rate_limit(resources, parameters)
+    check_deployments(resources, parameters, binaries)
+    check_dashboard(resources)
+    check_task_events(output, resources, parameters, conditions, binaries)
 
     pool, client = resources["UserPool"], resources["UserPoolClient"]
     for name, resource in (("UserPool", pool), ("UserPoolClient", client)):
@@ -260,6 +271,56 @@ def check_references(output, resources, parameters, conditions) -> None:
     check(not dangling, f"every reference resolves (dangling: {sorted(dangling)})")
 
 
+def check_deployments(resources, parameters, binaries) -> None:
+    """Every function behind its `live` alias, moved by CodeDeploy with the stage's
+    deployment type and rolled back by that function's own error and latency alarms."""
+    for function, binary in binaries.items():
+        alias = resources.get(f"{function}Aliaslive", {})
+        policy = alias.get("UpdatePolicy", {}).get("CodeDeployLambdaAliasUpdate", {})
+        group_name = policy.get("DeploymentGroupName", {}).get("Ref")
+        check(alias.get("Type") == "AWS::Lambda::Alias" and group_name in resources,
+              f"{binary}: the live alias is moved by a CodeDeploy deployment group")
+        if group_name not in resources:
+            continue
+        group = resources[group_name]["Properties"]
+        config = json.dumps(group.get("DeploymentConfigName"))
+        check(parameters["DeploymentType"] in config, f"{binary}: deploys as DeploymentType says")
+        alarms = [a.get("Name", {}).get("Ref") for a in group.get("AlarmConfiguration", {}).get("Alarms", [])]
+        metrics = {resources[a]["Properties"].get("MetricName") for a in alarms if a in resources}
+        dimensions = [resources[a]["Properties"].get("Dimensions", []) for a in alarms if a in resources]
+        check(group.get("AlarmConfiguration", {}).get("Enabled") is True and metrics == {"Errors", "Duration"}
+              and all({"Name": "FunctionName", "Value": {"Ref": function}} in d for d in dimensions),
+              f"{binary}: its own error and latency alarms roll a deployment back")
+        check("DEPLOYMENT_STOP_ON_ALARM" in json.dumps(group.get("AutoRollbackConfiguration", {})),
+              f"{binary}: an alarm stops and rolls back the deployment")
+
+
+def check_dashboard(resources) -> None:
+    """The stage's dashboard is valid JSON once CloudFormation substitutes it, and shows what
+    an operator needs at a glance."""
+    import re
+
+    dashboards = [r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    check(len(dashboards) == 1, "one dashboard per stage")
+    if len(dashboards) != 1:
+        return
+    body = dashboards[0]["Properties"]["DashboardBody"]
+    text = body["Fn::Sub"] if isinstance(body, dict) else body
+    try:
+        widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", text))["widgets"]
+    except (ValueError, KeyError) as error:
+        check(False, f"the dashboard body is JSON with widgets ({error})")
+        return
+    shown = json.dumps(widgets)
+    for what in ['"AWS/ApiGateway", "Count"', '"4XXError"', '"5XXError"', '"p99"', '"p50"',
+                 '"Duration"', "ColdStart", "InitDuration", '"Throttles"', '"ConcurrentExecutions"',
+                 '"ConsumedWriteCapacityUnits"', '"WriteThrottleEvents"', '"IteratorAge"',
+                 '"ApproximateNumberOfMessagesVisible"', '"BlockedRequests"']:
+        check(what in shown, f"the dashboard shows {what}")
+    alarms = [w for w in widgets if w["type"] == "alarm"]
+    check(bool(alarms) and len(alarms[0]["properties"]["alarms"]) >= 10, "the dashboard shows the rollback alarms")
+
+
 def check_rate_limit(resources, parameters) -> None:
     """The per-caller web ACL: present only when asked for, on the stage and the user pool."""
     on = parameters["CallerRateLimit"] != "0"
@@ -300,6 +361,435 @@ def check_rate_limit(resources, parameters) -> None:
         check('"status":429' in json.dumps(body["Content"]).replace("\\", ""), f"{rule['Name']}: problem body")
 
 
+def statements(role) -> list[dict]:
+    """Every statement of a role's inline policies, with Action and Resource as lists."""
+    found = []
+    for policy in role["Properties"].get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            found.append(
+                {
+                    **statement,
+                    "Action": [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"],
+                    "Resource": statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]],
+                }
+            )
+    return found
+
+
+def check_task_events(output, resources, parameters, conditions, api_binaries) -> None:
+    """The stream -> task-events -> EventBridge pipeline (docs/events.md), as deployed."""
+    from moto.events.models import EventPattern  # moto's EventBridge pattern matcher
+
+    getatt = lambda name, attribute: {"Fn::GetAtt": [name, attribute]}  # noqa: E731
+    table = resources["TasksTable"]["Properties"]
+    check(
+        table.get("StreamSpecification", {}).get("StreamViewType") == "NEW_AND_OLD_IMAGES",
+        "the table streams NEW_AND_OLD_IMAGES",
+    )
+    functions = [
+        name
+        for name, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Function"
+        and r.get("Metadata", {}).get("BuildProperties", {}).get("Binary") == "task-events"
+    ]
+    check(len(functions) == 1, "one task-events function")
+    if len(functions) != 1:
+        return
+    (function,) = functions
+    variables = resources[function]["Properties"].get("Environment", {}).get("Variables", {})
+    bus = variables.get("EVENT_BUS_NAME", {}).get("Ref")
+    check(
+        bus in resources and resources[bus]["Type"] == "AWS::Events::EventBus",
+        "task-events: EVENT_BUS_NAME is the stack's own bus",
+    )
+    check(
+        "AWS_ENDPOINT_URL_EVENTBRIDGE" in variables and "PAGE_TOKEN_SECRET" not in variables,
+        "task-events: an explicit EventBridge endpoint, no page-token secret",
+    )
+
+    # Invoked by this table's stream only, with every reliability setting the design needs.
+    mappings = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+        and r["Properties"].get("FunctionName") == {"Ref": f"{function}Aliaslive"}
+    ]
+    check(len(mappings) == 1, "task-events has one event source mapping, on its live alias")
+    if len(mappings) != 1:
+        return
+    (mapping,) = mappings
+    check(mapping.get("EventSourceArn") == getatt("TasksTable", "StreamArn"), "the mapping reads the table's stream")
+    check(mapping.get("FunctionResponseTypes") == ["ReportBatchItemFailures"], "the mapping takes partial batch failures")
+    check(mapping.get("BisectBatchOnFunctionError") is True, "the mapping bisects a failing batch")
+    check(
+        0 <= int(mapping.get("MaximumRetryAttempts", -1)) <= 100,
+        "the mapping retries a bounded number of times",
+    )
+    check(
+        60 <= int(mapping.get("MaximumRecordAgeInSeconds", -1)) <= 86400,
+        "the mapping gives up on a record before the stream drops it (24 hours)",
+    )
+    check(1 <= int(mapping.get("BatchSize", 0)) <= 1000, "the mapping's batch size is set")
+    destination = mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", {})
+    queue = (destination.get("Fn::GetAtt") or [None])[0]
+    check(
+        queue in resources and resources[queue]["Type"] == "AWS::SQS::Queue",
+        "the mapping sends what it gives up on to an SQS queue",
+    )
+    if queue in resources:
+        properties = resources[queue]["Properties"]
+        check(
+            properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties,
+            f"{queue} is encrypted",
+        )
+        check("MessageRetentionPeriod" in properties, f"{queue} keeps messages for a set time")
+        alarms = [
+            r
+            for r in output["Resources"].values()
+            if r["Type"] == "AWS::CloudWatch::Alarm"
+            and r["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+            and {"Name": "QueueName", "Value": getatt(queue, "QueueName")} in r["Properties"].get("Dimensions", [])
+        ]
+        check(
+            len(alarms) == 1
+            and alarms[0].get("Condition") == "HasAlarmTopic"
+            and alarms[0]["Properties"].get("AlarmActions") == [{"Ref": "AlarmTopicArn"}],
+            f"an alarm on {queue}'s depth notifies AlarmTopicArn",
+        )
+
+    # The filter, run by moto's EventBridge pattern engine (Lambda's filters have EventBridge's
+    # syntax) over the stream samples: idempotency records never invoke the function.
+    patterns = [EventPattern.load(f["Pattern"]) for f in mapping.get("FilterCriteria", {}).get("Filters", [])]
+    samples = sorted(pathlib.Path("events").glob("stream-*.json"))
+    check(len(samples) >= 6, "the stream samples are there")
+    for sample in samples:
+        record = json.loads(sample.read_text())["Records"][0]
+        invoked = any(pattern.matches_event(record) for pattern in patterns)
+        key = record["dynamodb"]["Keys"]["taskId"]["S"]
+        check(
+            invoked == (not key.startswith("idempotency#")),
+            f"{sample.name} {'invokes' if invoked else 'does not invoke'} task-events",
+        )
+
+    # Least privilege: stream read on this stream, PutEvents on this bus, nothing else broad.
+    role = resources[resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]]
+    managed = json.dumps(role["Properties"].get("ManagedPolicyArns", []))
+    check("AWSLambdaDynamoDBExecutionRole" not in managed, "task-events: no managed stream-read policy (it allows every stream)")
+    allowed = {
+        "events:PutEvents": [getatt(bus, "Arn")],
+        "dynamodb:DescribeStream": [getatt("TasksTable", "StreamArn")],
+        "dynamodb:GetRecords": [getatt("TasksTable", "StreamArn")],
+        "dynamodb:GetShardIterator": [getatt("TasksTable", "StreamArn")],
+        "dynamodb:ListStreams": [{"Fn::Sub": "${TasksTable.Arn}/stream/*"}],
+        "sqs:SendMessage": [getatt(queue, "Arn")],
+    }
+    granted = {(a, json.dumps(r)) for st in statements(role) for a in st["Action"] for r in st["Resource"]}
+    expected = {(a, json.dumps(r)) for a, rs in allowed.items() for r in rs}
+    check(granted == expected, f"task-events may do exactly what it needs: extra {sorted(granted - expected)}, missing {sorted(expected - granted)}")
+    for name in api_binaries:
+        role = resources[resources[name]["Properties"]["Role"]["Fn::GetAtt"][0]]
+        actions = {a for st in statements(role) for a in st["Action"]}
+        check(
+            not any(a.startswith(("events:", "dynamodb:GetRecords", "dynamodb:GetShardIterator")) for a in actions),
+            f"{name}: publishes no events and reads no stream",
+        )
+
+    # Completions to the SNS topic, which only that rule may publish to.
+    rules = {n: r for n, r in resources.items() if r["Type"] == "AWS::Events::Rule"}
+    check(all(r["Properties"].get("EventBusName") == {"Ref": bus} for r in rules.values()), "every rule is on the task bus")
+    completed = [
+        (name, rule)
+        for name, rule in rules.items()
+        for target in rule["Properties"].get("Targets", [])
+        if resources.get(target["Arn"].get("Ref", ""), {}).get("Type") == "AWS::SNS::Topic"
+    ]
+    check(len(completed) == 1, "one rule sends completions to an SNS topic")
+    if len(completed) != 1:
+        return
+    rule_name, rule = completed[0]
+    pattern = EventPattern.load(json.dumps(rule["Properties"]["EventPattern"]))
+    event = lambda detail_type, status, source="task-api": {  # noqa: E731
+        "source": source,
+        "detail-type": detail_type,
+        "detail": {"status": status, "taskId": "t", "ownerId": "o"},
+    }
+    for detail_type, status, matched in [
+        ("TaskCompleted", "completed", True),
+        ("TaskCreated", "completed", True),
+        ("TaskCreated", "pending", False),
+        ("TaskUpdated", "completed", False),
+        ("TaskReopened", "in_progress", False),
+        ("TaskDeleted", "completed", False),
+    ]:
+        check(
+            pattern.matches_event(event(detail_type, status)) == matched,
+            f"{rule_name} {'matches' if matched else 'ignores'} {detail_type} ({status})",
+        )
+    check(not pattern.matches_event({**event("TaskCompleted", "completed"), "source": "other"}), f"{rule_name}: source task-api only")
+    (target,) = rule["Properties"]["Targets"]
+    topic = target["Arn"]["Ref"]
+    check("DeadLetterConfig" in target and "RetryPolicy" in target, f"{rule_name}: bounded retries, then a dead-letter queue")
+    policies = [
+        statement
+        for r in resources.values()
+        if r["Type"] == "AWS::SNS::TopicPolicy" and {"Ref": topic} in r["Properties"]["Topics"]
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    check(
+        len(policies) == 1
+        and policies[0]["Principal"] == {"Service": "events.amazonaws.com"}
+        and policies[0]["Condition"] == {"ArnEquals": {"aws:SourceArn": getatt(rule_name, "Arn")}},
+        f"only {rule_name} may publish to {topic}",
+    )
+    subscriptions = [
+        r for r in output["Resources"].values() if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["TopicArn"] == {"Ref": topic}
+    ]
+    check(
+        len(subscriptions) == 1
+        and subscriptions[0]["Properties"]["Endpoint"] == {"Ref": "NotificationEmail"}
+        and not evaluate({"Condition": subscriptions[0]["Condition"]}, {**parameters, "NotificationEmail": ""}, conditions)
+        and evaluate({"Condition": subscriptions[0]["Condition"]}, {**parameters, "NotificationEmail": "ops@example.com"}, conditions),
+        "NotificationEmail, when set, is subscribed to the completion topic",
+    )
+
+
+def check_web_app(source, declared) -> None:
+    """The web app as deployed: a private bucket behind CloudFront, the API on the same origin,
+    security headers, and managed login for exactly the app's URL (docs/web.md)."""
+    import re
+
+    CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    site = "https://d111111abcdef8.cloudfront.net"
+    pattern = declared["SiteUrl"]["AllowedPattern"]
+    print("check_template: web app")
+    check(
+        all(re.fullmatch(pattern, url) for url in ("", site))
+        and not any(re.fullmatch(pattern, url) for url in ("http://localhost:5173", f"{site}/", "http://d1.cloudfront.net")),
+        "SiteUrl takes an https origin (or nothing), never http or localhost",
+    )
+
+    for site_url in ("", site):
+        parameters = {name: str(p.get("Default", "")) for name, p in declared.items()}
+        parameters.update(CorsAllowOrigin="https://app.example.com", StageName="Prod", SiteUrl=site_url)
+        template = json.loads(json.dumps(source))
+        template["Globals"]["Function"]["CodeUri"] = "s3://bucket/code.zip"
+        output = transform(copy.deepcopy(template), dict(parameters), NoManagedPolicies())
+        conditions = output.get("Conditions", {})
+        resources = {
+            name: r
+            for name, r in output["Resources"].items()
+            if "Condition" not in r or evaluate({"Condition": r["Condition"]}, parameters, conditions)
+        }
+
+        def resolve(node):
+            """Fn::If, AWS::NoValue, and parameters in Ref and Fn::Sub, as CloudFormation would."""
+            if isinstance(node, list):
+                return [r for r in map(resolve, node) if r != {"Ref": "AWS::NoValue"}]
+            if isinstance(node, dict):
+                if set(node) == {"Fn::If"}:
+                    condition, then, otherwise = node["Fn::If"]
+                    return resolve(then if evaluate({"Condition": condition}, parameters, conditions) else otherwise)
+                if set(node) == {"Ref"} and node["Ref"] in parameters:
+                    return parameters[node["Ref"]]
+                if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
+                    text = re.sub(r"\$\{(\w+)\}", lambda m: parameters.get(m[1], m[0]), node["Fn::Sub"])
+                    return text if "${" not in text else {"Fn::Sub": text}
+                resolved = {k: resolve(v) for k, v in node.items()}
+                return {k: v for k, v in resolved.items() if v != {"Ref": "AWS::NoValue"}}
+            return node
+
+        print(f"check_template: web app, SiteUrl={site_url!r}")
+        check_no_cycle(resources)
+
+        def of_type(kind):
+            return {n: resolve(r.get("Properties", {})) for n, r in resources.items() if r["Type"] == kind}
+
+        buckets, policies = of_type("AWS::S3::Bucket"), of_type("AWS::S3::BucketPolicy")
+        distributions = of_type("AWS::CloudFront::Distribution")
+        check(len(distributions) == 1 and "SiteBucket" in buckets, "one distribution and the site bucket")
+        if len(distributions) != 1 or "SiteBucket" not in buckets:
+            continue
+        (distribution_name, distribution), = distributions.items()
+        config = distribution["DistributionConfig"]
+        bucket = buckets["SiteBucket"]
+        block = bucket.get("PublicAccessBlockConfiguration", {})
+        check(
+            all(block.get(k) is True for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"))
+            and "WebsiteConfiguration" not in bucket and "AccessControl" not in bucket,
+            "the site bucket blocks all public access and is no website",
+        )
+        statements = [
+            st
+            for policy in policies.values()
+            if policy["Bucket"] == {"Ref": "SiteBucket"}
+            for st in policy["PolicyDocument"]["Statement"]
+        ]
+        allows = [st for st in statements if st["Effect"] == "Allow"]
+        source_arn = json.dumps([st.get("Condition", {}).get("StringEquals", {}).get("AWS:SourceArn") for st in allows])
+        check(
+            bool(allows)
+            and all(st["Principal"] == {"Service": "cloudfront.amazonaws.com"} and st["Action"] == "s3:GetObject" for st in allows)
+            and source_arn.count(f"distribution/${{{distribution_name}}}") == len(allows),
+            "only this distribution may read the bucket (s3:GetObject, AWS:SourceArn)",
+        )
+        check(
+            any(
+                st["Effect"] == "Deny" and st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+                for st in statements
+            ),
+            "the bucket refuses requests without TLS",
+        )
+
+        origins = {o["Id"]: o for o in config["Origins"]}
+        oacs = of_type("AWS::CloudFront::OriginAccessControl")
+        s3_origins = [o for o in origins.values() if "S3OriginConfig" in o]
+        check(
+            len(s3_origins) == 1
+            and s3_origins[0]["DomainName"] == {"Fn::GetAtt": ["SiteBucket", "RegionalDomainName"]}
+            and s3_origins[0]["S3OriginConfig"].get("OriginAccessIdentity") == ""
+            and (s3_origins[0].get("OriginAccessControlId") or {}).get("Fn::GetAtt", [None])[0] in oacs
+            and all(
+                o["OriginAccessControlConfig"]["OriginAccessControlOriginType"] == "s3"
+                and o["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+                for o in oacs.values()
+            ),
+            "the bucket is reached through Origin Access Control (signed always), no legacy identity",
+        )
+
+        behaviours = [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
+        headers = of_type("AWS::CloudFront::ResponseHeadersPolicy")
+        check(
+            all(b["ViewerProtocolPolicy"] in ("https-only", "redirect-to-https") for b in behaviours),
+            "viewers get HTTPS only (http is redirected for pages, refused for the API)",
+        )
+        check(
+            all((b.get("ResponseHeadersPolicyId") or {}).get("Ref") in headers for b in behaviours),
+            "every behaviour sends the security headers policy",
+        )
+        for name, policy in headers.items():
+            security = policy["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+            csp = json.dumps(security.get("ContentSecurityPolicy", {}).get("ContentSecurityPolicy"))
+            check(
+                all(d in csp for d in ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'"))
+                and re.search(r"connect-src 'self' https://\$\{AuthDomain\}\.auth\.\$\{AWS::Region\}\.amazoncognito\.com;", csp)
+                and "unsafe-inline" not in csp and "unsafe-eval" not in csp,
+                f"{name}: CSP allows only the page's origin and managed login's, no framing, no inline code",
+            )
+            check(
+                int(security.get("StrictTransportSecurity", {}).get("AccessControlMaxAgeSec", 0)) >= 31536000
+                and "ContentTypeOptions" in security
+                and security.get("FrameOptions", {}).get("FrameOption") == "DENY",
+                f"{name}: HSTS for a year or more, nosniff, frames denied",
+            )
+
+        default = config["DefaultCacheBehavior"]
+        check(default["TargetOriginId"] in {o["Id"] for o in s3_origins}, "pages come from the bucket")
+        api = [b for b in config.get("CacheBehaviors", []) if b["PathPattern"] == "/tasks*"]
+        check(len(api) == 1, "one /tasks* behaviour")
+        if len(api) == 1:
+            (api,) = api
+            origin = origins.get(api["TargetOriginId"], {})
+            check(
+                origin.get("DomainName") == {"Fn::Sub": "${TasksApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+                and origin.get("OriginPath") == "/Prod"
+                and origin.get("CustomOriginConfig", {}).get("OriginProtocolPolicy") == "https-only",
+                "/tasks* goes to this stack's API stage over HTTPS",
+            )
+            check(
+                api["ViewerProtocolPolicy"] == "https-only"
+                and api.get("CachePolicyId") == CACHING_DISABLED
+                and api.get("OriginRequestPolicyId") == ALL_VIEWER_EXCEPT_HOST
+                and set(api["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"},
+                "/tasks*: never cached, every method, viewer headers (Authorization) but Host",
+            )
+            rest_api = next(r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi")
+            paths = list(rest_api["Properties"]["Body"]["paths"])
+            check(all(p.startswith("/tasks") for p in paths), f"every API path is under /tasks*: {paths}")
+
+        client = resolve(resources["UserPoolClient"]["Properties"])
+        oauth = site_url != ""
+        check(client.get("GenerateSecret") is False, "the app client has no secret (a public client, PKCE)")
+        if oauth:
+            check(
+                client.get("AllowedOAuthFlowsUserPoolClient") is True
+                and client.get("AllowedOAuthFlows") == ["code"]
+                and "openid" in client.get("AllowedOAuthScopes", [])
+                and client.get("SupportedIdentityProviders") == ["COGNITO"],
+                "managed login: the authorization code flow only (no implicit), openid scope",
+            )
+            check(
+                client.get("CallbackURLs") == [f"{site_url}/"] and client.get("LogoutURLs") == [f"{site_url}/"],
+                "sign-in and sign-out return to SiteUrl only (no localhost)",
+            )
+        else:
+            check(
+                client.get("AllowedOAuthFlowsUserPoolClient") is False and "CallbackURLs" not in client,
+                "without SiteUrl, no managed-login flow and no callback URL",
+            )
+        domains = of_type("AWS::Cognito::UserPoolDomain")
+        check(
+            any(d["UserPoolId"] == {"Ref": "UserPool"} and d.get("ManagedLoginVersion") == 2 for d in domains.values()),
+            "the user pool has a managed-login domain",
+        )
+        check(
+            any(
+                b.get("ClientId") == {"Ref": "UserPoolClient"} and b.get("UseCognitoProvidedValues") is True
+                for b in of_type("AWS::Cognito::ManagedLoginBranding").values()
+            ),
+            "the app client has a managed-login style",
+        )
+        site_output = output.get("Outputs", {}).get("SiteUrl", {}).get("Value")
+        check(site_output == {"Fn::Sub": f"https://${{{distribution_name}.DomainName}}"}, "the SiteUrl output")
+
+
+def check_no_cycle(resources) -> None:
+    """No resource depends on itself through others: CloudFormation refuses such a stack, and
+    cfn-lint does not see it through SAM's transform (the API's body names the functions)."""
+    import re
+
+    graph: dict[str, set[str]] = {}
+
+    def names(node, found: set[str]) -> set[str]:
+        if isinstance(node, list):
+            for n in node:
+                names(n, found)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key == "Ref" and isinstance(value, str):
+                    found.add(value)
+                elif key == "Fn::GetAtt":
+                    found.add(value[0] if isinstance(value, list) else value.split(".")[0])
+                elif key == "Fn::Sub":
+                    text, local = (value, {}) if isinstance(value, str) else value
+                    found.update(n.split(".")[0] for n in re.findall(r"\$\{([^}!]+)\}", text) if n not in local)
+                    names(local, found)
+                else:
+                    names(value, found)
+        return found
+
+    for name, resource in resources.items():
+        depends = resource.get("DependsOn", [])
+        found = names(resource.get("Properties", {}), set(depends if isinstance(depends, list) else [depends]))
+        graph[name] = {n for n in found if n in resources and n != name}
+    cycle: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> bool:
+        state[name] = 1
+        for dependency in sorted(graph[name]):
+            if state.get(dependency) == 1:
+                cycle.extend(path[path.index(dependency):] + [name, dependency] if dependency in path else [name, dependency])
+                return True
+            if state.get(dependency) is None and visit(dependency, path + [name]):
+                return True
+        state[name] = 2
+        return False
+
+    any(state.get(n) is None and visit(n, []) for n in sorted(graph))
+    check(not cycle, f"no circular dependency between resources: {' -> '.join(cycle)}")
+
+
 def check_rules(source, declared) -> None:
     """Template rules, evaluated as CloudFormation would before creating anything."""
 
@@ -315,7 +805,12 @@ def check_rules(source, declared) -> None:
 
     print("check_template: rules")
     check(not allowed(Environment="prod", CorsAllowOrigin="*"), "prod refuses CORS for any origin")
-    check(allowed(Environment="prod", CorsAllowOrigin="https://app.example.com"), "prod takes a named origin")
+    canary = "Canary10Percent5Minutes"
+    check(allowed(Environment="prod", CorsAllowOrigin="https://app.example.com", DeploymentType=canary),
+          "prod takes a named origin and a gradual deployment")
+    check(not allowed(Environment="prod", CorsAllowOrigin="https://app.example.com", DeploymentType="AllAtOnce"),
+          "prod refuses an all-at-once deployment")
+    check(allowed(Environment="dev", DeploymentType="AllAtOnce"), "dev may deploy all at once")
     check(allowed(Environment="dev", CorsAllowOrigin="*"), "dev may allow any origin")
 
 

@@ -33,22 +33,41 @@ step "cargo fmt --check"
 cargo fmt --all --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-step "cfn-lint template.yaml"
-cfn-lint template.yaml
+step "cfn-lint template.yaml pipeline/github-deploy.yaml"
+cfn-lint template.yaml pipeline/github-deploy.yaml
 step "sam validate --lint"
 sam validate --lint
 step "template as SAM translates it: security, routes and environment per parameter set"
 python3 tools/check_template.py
 
+step "GitHub workflows: GitHub's schema (check-jsonschema) and zizmor"
+.venv/workflow-lint/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+.venv/workflow-lint/bin/zizmor --offline --persona pedantic --no-progress .github/workflows
+
+step "docs/cost.md is what the cost model gives for docs/cost-figures.json"
+python3 tools/cost.py docs/cost-figures.json docs/cost.md --check
+
 step "local DynamoDB on 127.0.0.1:$DYNAMODB_PORT"
 tools/local-dynamodb.sh "$DYNAMODB_PORT" "$TABLE_NAME"
 
-step "make dev's stack end to end: cargo lambda watch on a free port"
-API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-TASKS_LOCAL_CALLER_ID=smoke-test setsid cargo lambda watch --features local-caller --invoke-address 127.0.0.1 \
-  --invoke-port "$API_PORT" > target/smoke-watch.log 2>&1 &
+# task-events publishes to EventBridge: moto's server stands in for it (and for SQS, where
+# the tests read the events back); each test makes its own bus on it.
+EVENTS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+step "local EventBridge and SQS (moto) on 127.0.0.1:$EVENTS_PORT"
+setsid moto_server -H 127.0.0.1 -p "$EVENTS_PORT" > target/moto.log 2>&1 &
 stop_on_exit $!
-python3 tools/smoke_local_api.py "http://127.0.0.1:$API_PORT" || { cat target/smoke-watch.log; exit 1; }
+export AWS_ENDPOINT_URL_EVENTBRIDGE="http://127.0.0.1:$EVENTS_PORT" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$EVENTS_PORT"
+python3 tools/local_eventbridge.py wait || { cat target/moto.log; exit 1; }
+
+step "tools/test_user_token.py (make e2e's test users) against moto's Cognito"
+python3 tools/test_user_token_check.py "http://127.0.0.1:$EVENTS_PORT"
+
+step "make dev's stack end to end: the e2e contract suite (make e2e) through cargo lambda watch"
+API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+TASKS_LOCAL_CALLER_ID=e2e-local setsid cargo lambda watch --features local-caller --invoke-address 127.0.0.1 \
+  --invoke-port "$API_PORT" > target/e2e-watch.log 2>&1 &
+stop_on_exit $!
+python3 tools/e2e.py "http://127.0.0.1:$API_PORT" || { cat target/e2e-watch.log; exit 1; }
 
 step "cargo test: unit tests, and the handler and store tests on the local DynamoDB"
 log=$(mktemp)
@@ -77,6 +96,26 @@ st --config-file tools/schemathesis.toml run docs/openapi.yaml "${seed_args[@]}"
   --exclude-checks ignored_auth,ensure_resource_availability \
   --generation-with-security-parameters false --continue-on-failure --max-examples 50 \
   --generation-database none --no-color --request-timeout 30 | tee -a "$log"
+
+step "load: one caller, 16 parallel writers, every write accounted for (tools/load_test.py)"
+LOAD_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+setsid target/debug/examples/rest_gateway "$LOAD_PORT" load-test > target/load-gateway.log 2>&1 &
+stop_on_exit $!
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$LOAD_PORT") 2>/dev/null && break; sleep 0.1; done
+python3 tools/load_test.py "http://127.0.0.1:$LOAD_PORT" | tee -a "$log"
+
+# Docker: every event through `sam local invoke` against its in-process answer, then
+# `sam local start-api` over HTTP. Required with CI=true; else skipped (said so) without Docker.
+step "sam local: the built functions in Lambda containers (invoke every event, start-api)"
+tools/sam-local.sh check
+
+# The web app (web/): the code generated from docs/openapi.yaml is fresh, the app type-checks
+# and fits its size budget; then Playwright drives Debian's Chromium (installed if missing)
+# against make dev's stack, started afresh on free ports. Its own total: "browser tests: ...".
+step "web app: generated client and Postman collection fresh, types, build size"
+tools/web-test.sh check
+step "web app in Chromium: create, validation, filter, load more, edit, conflict, complete, delete, sign-in"
+tools/web-test.sh browser
 
 # The fuzzing's cases, then one total over all cargo test binaries, last.
 grep -E "^  [0-9]+ generated" "$log" | sed 's/^ */schemathesis cases: /'
