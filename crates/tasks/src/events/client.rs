@@ -12,7 +12,6 @@ use aws_sdk_eventbridge::Client;
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
 /// One attempt: PutEvents answers in tens of milliseconds; this cuts off a hung connection.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
-pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 /// Attempts per request (the first and two retries), with jittered exponential backoff from
 /// 25 ms, for throttling, 5xx, timeouts and connection failures.
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -32,15 +31,7 @@ pub async fn eventbridge_client(endpoint: &str) -> Client {
 
 /// The client with this project's retry and timeout budget, from any SDK configuration.
 pub fn client_from(sdk_config: &aws_config::SdkConfig, endpoint: &str) -> Client {
-    let retry = aws_config::retry::RetryConfig::standard()
-        .with_max_attempts(MAX_ATTEMPTS)
-        .with_initial_backoff(Duration::from_millis(25))
-        .with_max_backoff(Duration::from_millis(250));
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-        .operation_timeout(OPERATION_TIMEOUT)
-        .build();
+    let (retry, timeouts) = crate::store::budget(MAX_ATTEMPTS, ATTEMPT_TIMEOUT, OPERATION_TIMEOUT);
     let config = aws_sdk_eventbridge::config::Builder::from(sdk_config)
         .endpoint_url(endpoint)
         .retry_config(retry)

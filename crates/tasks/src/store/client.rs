@@ -99,20 +99,35 @@ pub async fn dynamodb_client() -> Client {
 
 /// The client with this project's retry and timeout budget, from any SDK configuration.
 pub fn client_from(sdk_config: &aws_config::SdkConfig) -> Client {
-    let retry = aws_config::retry::RetryConfig::standard()
-        .with_max_attempts(MAX_ATTEMPTS)
-        .with_initial_backoff(Duration::from_millis(25))
-        .with_max_backoff(Duration::from_millis(250));
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-        .operation_timeout(OPERATION_TIMEOUT)
-        .build();
+    let (retry, timeouts) = budget(MAX_ATTEMPTS, ATTEMPT_TIMEOUT, OPERATION_TIMEOUT);
     let config = aws_sdk_dynamodb::config::Builder::from(sdk_config)
         .retry_config(retry)
         .timeout_config(timeouts)
         .build();
     Client::from_conf(config)
+}
+
+/// The retry and timeout discipline of this project's SDK clients (DynamoDB, EventBridge):
+/// `attempts` tries with jittered exponential backoff from 25 ms (at most 250 ms), each
+/// attempt cut off after `attempt`, the whole operation after `operation`.
+pub(crate) fn budget(
+    attempts: u32,
+    attempt: Duration,
+    operation: Duration,
+) -> (
+    aws_config::retry::RetryConfig,
+    aws_config::timeout::TimeoutConfig,
+) {
+    let retry = aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(attempts)
+        .with_initial_backoff(Duration::from_millis(25))
+        .with_max_backoff(Duration::from_millis(250));
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(operation)
+        .build();
+    (retry, timeouts)
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ mod memory;
 
 use std::future::Future;
 
-pub(crate) use client::https_client;
 pub use client::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, client_from, dynamodb_client};
+pub(crate) use client::{budget, https_client};
 pub use dynamodb::DynamoTaskStore;
 pub use memory::MemoryTaskStore;
 
