@@ -45,6 +45,28 @@ FUNCTIONS = ["create-task", "get-tasks", "update-task", "delete-task", "task-eve
 FLOOR = "hello_floor"
 
 
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive on loopback, no access log, and TCP_NODELAY: without it every
+    small answer waits ~40 ms for Nagle and delayed ACK."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, *_):
+        pass
+
+
+def serve_on_loopback(handler):
+    """A threaded server of `handler` on a free loopback port, serving in the background."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 class RuntimeApi:
     """The Lambda Runtime API for one process: hands out queued events, times each answer."""
 
@@ -58,17 +80,7 @@ class RuntimeApi:
         self.sent = {}
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self):
-                super().setup()
-                # Without it every small answer waits ~40 ms for Nagle and delayed ACK.
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def log_message(self, *_):
-                pass
-
+        class Handler(LoopbackHandler):
             def do_GET(self):
                 if api.first_poll is None:
                     polled = time.perf_counter()
@@ -102,10 +114,8 @@ class RuntimeApi:
                 sent = api.sent.pop(request_id, received)
                 api.results.put((kind, received - sent, payload))
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve_on_loopback(Handler)
         self.address = "127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def invoke(self, event):
         """One invocation: (seconds, parsed response)."""
@@ -256,16 +266,7 @@ class StubEventBridge:
         self.lock = threading.Lock()
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self):
-                super().setup()
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def log_message(self, *_):
-                pass
-
+        class Handler(LoopbackHandler):
             def do_POST(self):
                 started = time.perf_counter()
                 request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
@@ -279,10 +280,8 @@ class StubEventBridge:
                 with stub.lock:
                     stub.seconds += time.perf_counter() - started
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve_on_loopback(Handler)
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 def stream_batch(size):
@@ -414,6 +413,7 @@ def run_mode(mode, executable, base_env):
         stub_before = stub.seconds
         figures = measure(executable("task-events"), events_env, iter([batch] * n), share,
                           on_response=failed, expect=None)
+        stub.server.shutdown()
         # Per batch: the stub's own answering time (ten PutEvents) is EventBridge's part.
         stub_per_batch = (stub.seconds - stub_before) / n  # n invocations: the first and the warm
         figures["batch_of_100_outside_eventbridge_p50_ms"] = round(figures["warm_p50_ms"] - ms(stub_per_batch), 3)

@@ -13,7 +13,6 @@ Run from the repository root: python3 tools/check_template.py
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import logging
@@ -128,11 +127,13 @@ def main() -> int:
     return 1 if failures else 0
 
 
-def check_parameter_set(source, parameters, binaries, router) -> None:
+def deployed(source, parameters):
+    """SAM's translation for these parameters: the output, its conditions, and the resources
+    CloudFormation would create (those whose condition holds)."""
     template = json.loads(json.dumps(source))
     # As after `sam build` and `sam package`: the code is an S3 object.
     template["Globals"]["Function"]["CodeUri"] = "s3://bucket/code.zip"
-    output = transform(copy.deepcopy(template), dict(parameters), NoManagedPolicies())
+    output = transform(template, dict(parameters), NoManagedPolicies())
     conditions = output.get("Conditions", {})
     resources = {
         name: resource
@@ -140,6 +141,11 @@ def check_parameter_set(source, parameters, binaries, router) -> None:
         if "Condition" not in resource
         or evaluate({"Condition": resource["Condition"]}, parameters, conditions)
     }
+    return output, conditions, resources
+
+
+def check_parameter_set(source, parameters, binaries, router) -> None:
+    output, conditions, resources = deployed(source, parameters)
     keys_required = parameters["UseApiKeys"] == "true"
     check_references(output, resources, parameters, conditions)
 
@@ -572,15 +578,7 @@ def check_web_app(source, declared) -> None:
     for site_url in ("", site):
         parameters = {name: str(p.get("Default", "")) for name, p in declared.items()}
         parameters.update(CorsAllowOrigin="https://app.example.com", StageName="Prod", SiteUrl=site_url)
-        template = json.loads(json.dumps(source))
-        template["Globals"]["Function"]["CodeUri"] = "s3://bucket/code.zip"
-        output = transform(copy.deepcopy(template), dict(parameters), NoManagedPolicies())
-        conditions = output.get("Conditions", {})
-        resources = {
-            name: r
-            for name, r in output["Resources"].items()
-            if "Condition" not in r or evaluate({"Condition": r["Condition"]}, parameters, conditions)
-        }
+        output, conditions, resources = deployed(source, parameters)
 
         def resolve(node):
             """Fn::If, AWS::NoValue, and parameters in Ref and Fn::Sub, as CloudFormation would."""

@@ -141,7 +141,7 @@ async fn forward(upstream: &str, request: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// One HTTP/1.1 message with a Content-Length body (what the SDK and dynalite send).
-async fn read_message(stream: &mut TcpStream) -> Option<Vec<u8>> {
+pub async fn read_message(stream: &mut TcpStream) -> Option<Vec<u8>> {
     let mut message = Vec::new();
     let mut chunk = [0u8; 8192];
     let header_end = loop {

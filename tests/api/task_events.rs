@@ -747,32 +747,8 @@ fn with_body(head: &str, body: &[u8]) -> Vec<u8> {
 
 /// One HTTP/1.1 message with a Content-Length body: (start line and headers, body).
 async fn read_http(stream: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
-    use tokio::io::AsyncReadExt;
-    let mut message = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let header_end = loop {
-        if let Some(end) = message.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end + 4;
-        }
-        let read = stream.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        message.extend_from_slice(&chunk[..read]);
-    };
+    let message = crate::fault_proxy::read_message(stream).await?;
+    let header_end = message.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
     let head = String::from_utf8_lossy(&message[..header_end]).into_owned();
-    let length: usize = head
-        .to_ascii_lowercase()
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap_or(0);
-    while message.len() < header_end + length {
-        let read = stream.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        message.extend_from_slice(&chunk[..read]);
-    }
-    Some((head, message[header_end..header_end + length].to_vec()))
+    Some((head, message[header_end..].to_vec()))
 }
