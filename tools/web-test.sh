@@ -103,16 +103,40 @@ if [ "$mode" = screenshots ]; then
   node web/tests/screenshots.mjs
   exit 0
 fi
-report=$(mktemp)
+# A failed test runs once more on its own. One that then passes is reported as flaky, with
+# its first failure printed in full: CI stays green, the flake stays visible. One that fails
+# twice fails the stage, its failures printed last, where a CI summary looks.
+run_tests() { # $1: the TAP report; further arguments go to node --test
+  local report=$1
+  shift
+  (cd web && node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$report" "$@" tests/)
+}
+count() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$2"; }
+# The TAP block of each failed top-level test: its name, then the error and where it was raised.
+failures() { awk '/^not ok / { p = 1; print; next } /^(# Subtest:|ok |1\.\.)/ { p = 0 } p' "$1"; }
+report=$(mktemp) retry_report=$(mktemp)
 status=0
-(cd web && node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$report" tests/) || status=$?
+run_tests "$report" || status=$?
+passed=$(count pass "$report") failed=$(count fail "$report") flaky=0
 if [ "$status" != 0 ]; then
   echo "--- last lines of the API's log (target/web-watch.log)"
   tail -n 30 target/web-watch.log
+  mapfile -t names < <(sed -n 's/^not ok [0-9]* - //p' "$report")
+  if [ "${#names[@]}" -gt 0 ] && [ "${#names[@]}" -le 2 ]; then
+    pattern=$(printf '%s\n' "${names[@]}" | node -e '
+      const names = require("fs").readFileSync(0, "utf8").trim().split("\n");
+      console.log("^(" + names.map((n) => n.replace(/[.*+?^${}()|[\]\\\/]/g, "\\$&")).join("|") + ")$");')
+    echo "--- once more, on their own: ${names[*]}"
+    if run_tests "$retry_report" --test-name-pattern="$pattern" && [ "$(count fail "$retry_report")" = 0 ]; then
+      flaky=${#names[@]} failed=0 status=0 passed=$((passed + flaky))
+    fi
+  fi
+  echo "--- the first failure of each test that failed"
+  failures "$report"
 fi
-passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$report")
-failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$report")
-rm -f "$report"
-echo "browser tests: ${passed:-0} passed, ${failed:-0} failed"
+rm -f "$report" "$retry_report"
+note=""
+[ "$flaky" = 0 ] || note=", $flaky of them flaky (failed once, passed on retry)"
+echo "browser tests: ${passed:-0} passed, ${failed:-0} failed$note"
 exit "$status"
