@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use tasks::Config;
 use tasks::api::App;
 use tasks::api::routes::{self, Function, Resource};
-use tasks::domain::{IdempotencyKey, OwnerId, Task, TaskChanges, TaskId, Timestamp, Version};
+use tasks::domain::{IdempotencyKey, UserId, Task, TaskChanges, TaskId, Timestamp, Version};
 use tasks::store::{
     Creation, DynamoTaskStore, ListQuery, MemoryTaskStore, StoreError, TaskPage, TaskStore,
     client_from, dynamodb_client,
@@ -75,15 +75,15 @@ impl TaskStore for TestStore {
     ) -> Result<Creation, StoreError> {
         delegate!(self, store => store.create_idempotent(task, key))
     }
-    async fn get(&self, owner: &OwnerId, id: TaskId) -> Result<Option<Task>, StoreError> {
+    async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
         delegate!(self, store => store.get(owner, id))
     }
-    async fn list(&self, owner: &OwnerId, query: &ListQuery) -> Result<TaskPage, StoreError> {
+    async fn list(&self, owner: &UserId, query: &ListQuery) -> Result<TaskPage, StoreError> {
         delegate!(self, store => store.list(owner, query))
     }
     async fn update(
         &self,
-        owner: &OwnerId,
+        owner: &UserId,
         id: TaskId,
         changes: &TaskChanges,
         expected: Option<Version>,
@@ -93,7 +93,7 @@ impl TaskStore for TestStore {
     }
     async fn delete(
         &self,
-        owner: &OwnerId,
+        owner: &UserId,
         id: TaskId,
         expected: Option<Version>,
     ) -> Result<(), StoreError> {

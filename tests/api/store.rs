@@ -3,7 +3,7 @@
 //! which store is behind them.
 
 use tasks::domain::{
-    IdempotencyKey, NewTask, OwnerId, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId,
+    IdempotencyKey, NewTask, UserId, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId,
     Timestamp, Title, Version,
 };
 use tasks::store::{
@@ -24,12 +24,12 @@ async fn dynamodb_store_keeps_the_store_contract() {
     store_contract(api.app.store()).await;
 }
 
-fn owner() -> OwnerId {
-    OwnerId::parse(&uuid::Uuid::new_v4().to_string()).unwrap()
+fn owner() -> UserId {
+    UserId::parse(&uuid::Uuid::new_v4().to_string()).unwrap()
 }
 
 /// A task created `seconds` after a fixed instant, so that listing order is known.
-fn task(owner: &OwnerId, title: &str, seconds: i64) -> Task {
+fn task(owner: &UserId, title: &str, seconds: i64) -> Task {
     let created = Timestamp::parse("2025-09-29T10:00:00Z")
         .unwrap()
         .epoch_seconds()

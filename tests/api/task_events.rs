@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::dynamodb::Event;
 use serde_json::{Value, json};
 use tasks::domain::{
-    Description, IdempotencyKey, NewTask, OwnerId, Priority, Status, Tag, Tags, Task, TaskChanges,
+    Description, IdempotencyKey, NewTask, UserId, Priority, Status, Tag, Tags, Task, TaskChanges,
     TaskId, Timestamp, Title,
 };
 use tasks::events::client::client_from;
@@ -127,7 +127,7 @@ fn sample_versions() -> [Task; 4] {
     new.tags = tags(&["work", "q4"]).unwrap();
     let v1 = Task::create(
         TaskId::parse("2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b").unwrap(),
-        OwnerId::parse("4f8e1c2a-0b3d-4e5f-8a9b-1c2d3e4f5a6b").unwrap(),
+        UserId::parse("4f8e1c2a-0b3d-4e5f-8a9b-1c2d3e4f5a6b").unwrap(),
         new,
         at("2025-09-29T10:00:00Z"),
     );

@@ -2,7 +2,7 @@
 
 use std::env;
 
-use crate::domain::OwnerId;
+use crate::domain::UserId;
 
 /// Default problem-type base: a documentation placeholder (RFC 2606) until a deployer
 /// points `PROBLEM_TYPE_BASE_URL` at their own copy of `docs/problems.md`.
@@ -29,7 +29,7 @@ pub struct Config {
     pub allowed_client_ids: Vec<String>,
     /// `TASKS_LOCAL_CALLER_ID`: the caller to assume when a request carries no Cognito
     /// claims. Read only by builds with the `local-caller` feature (local tooling).
-    pub local_caller: Option<OwnerId>,
+    pub local_caller: Option<UserId>,
     /// `TASKS_LOCAL_CALLER_ID` is set, but this build ignores it (no `local-caller`).
     pub local_caller_ignored: bool,
     /// `DYNAMODB_OPEN_CONNECTION_ON_INIT` (`true` unless `false`): open the connection to
@@ -74,7 +74,7 @@ impl Config {
             !cfg!(feature = "local-caller") && local_caller_setting.is_some();
         let local_caller = local_caller_setting
             .filter(|_| cfg!(feature = "local-caller"))
-            .map(|raw| OwnerId::parse(&raw))
+            .map(|raw| UserId::parse(&raw))
             .transpose()
             .map_err(|reason| ConfigError::Invalid {
                 name: "TASKS_LOCAL_CALLER_ID",

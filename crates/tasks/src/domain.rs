@@ -33,16 +33,21 @@ impl fmt::Display for TaskId {
     }
 }
 
-/// The authenticated caller that owns a task (the Cognito `sub`).
+/// A user as the authorizer names them (the Cognito `sub`): a task's owner, its assignee,
+/// or the caller. 1 to 128 characters, none of them white space (Unicode `White_Space`) or
+/// control characters; never trimmed. The API never looks users up: any well-formed id is
+/// accepted, so no answer tells whether a user exists.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct OwnerId(String);
+pub struct UserId(String);
 
-impl OwnerId {
-    pub const MAX_LEN: usize = 128;
+impl UserId {
+    pub const MAX_CHARS: usize = 128;
 
     pub fn parse(raw: &str) -> Result<Self, Rejection> {
-        if raw.is_empty() || raw.len() > Self::MAX_LEN || raw.chars().any(char::is_control) {
-            return Err("must be 1 to 128 printable characters");
+        let chars = raw.chars().count();
+        let refused = |c: char| c.is_whitespace() || c.is_control();
+        if chars == 0 || chars > Self::MAX_CHARS || raw.chars().any(refused) {
+            return Err("must be a user id: 1 to 128 characters, without white space or control characters");
         }
         Ok(Self(raw.to_owned()))
     }
@@ -313,7 +318,9 @@ impl IdempotencyKey {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Task {
     pub id: TaskId,
-    pub owner: OwnerId,
+    pub owner: UserId,
+    /// The one other user the task is shared with.
+    pub assignee: Option<UserId>,
     pub title: Title,
     pub description: Description,
     pub status: Status,
@@ -329,6 +336,7 @@ pub struct Task {
 /// What a client may give when creating a task, already validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewTask {
+    pub assignee: Option<UserId>,
     pub title: Title,
     pub description: Description,
     pub status: Status,
@@ -340,6 +348,7 @@ pub struct NewTask {
 impl NewTask {
     pub fn new(title: Title) -> Self {
         Self {
+            assignee: None,
             title,
             description: Description::default(),
             status: Status::default(),
@@ -352,10 +361,11 @@ impl NewTask {
 
 impl Task {
     /// A task as first stored: version 1, `completedAt` set if it is born completed.
-    pub fn create(id: TaskId, owner: OwnerId, new: NewTask, now: Timestamp) -> Self {
+    pub fn create(id: TaskId, owner: UserId, new: NewTask, now: Timestamp) -> Self {
         Self {
             id,
             owner,
+            assignee: new.assignee,
             completed_at: (new.status == Status::Completed).then_some(now),
             title: new.title,
             description: new.description,
@@ -370,7 +380,8 @@ impl Task {
     }
 }
 
-/// A partial update: `None` leaves a field as it is. `due_date: Some(None)` clears it.
+/// A partial update: `None` leaves a field as it is. `due_date: Some(None)` clears it, and
+/// so does `assignee: Some(None)`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TaskChanges {
     pub title: Option<Title>,
@@ -379,11 +390,144 @@ pub struct TaskChanges {
     pub priority: Option<Priority>,
     pub due_date: Option<Option<Timestamp>>,
     pub tags: Option<Tags>,
+    pub assignee: Option<Option<UserId>>,
 }
 
 impl TaskChanges {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
+    }
+
+    /// Each field these changes set, by its wire name, with the action that setting it is.
+    pub fn actions(&self) -> Vec<(&'static str, Action)> {
+        let details = [
+            ("title", self.title.is_some()),
+            ("description", self.description.is_some()),
+            ("priority", self.priority.is_some()),
+            ("dueDate", self.due_date.is_some()),
+            ("tags", self.tags.is_some()),
+        ];
+        let mut actions: Vec<_> = details
+            .into_iter()
+            .filter(|(_, set)| *set)
+            .map(|(field, _)| (field, Action::ChangeDetails))
+            .collect();
+        if self.status.is_some() {
+            actions.push(("status", Action::ChangeStatus));
+        }
+        match &self.assignee {
+            Some(Some(_)) => actions.push(("assignee", Action::Assign)),
+            Some(None) => actions.push(("assignee", Action::Unassign)),
+            None => {}
+        }
+        actions
+    }
+
+    /// Whether only the owner may make these changes: the condition a store's write states.
+    pub fn need_owner(&self) -> bool {
+        self.actions()
+            .iter()
+            .any(|(_, action)| !Role::Assignee.may(*action))
+    }
+}
+
+/// Who a caller is to a task. Anyone else has no role: for them the task does not exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Owner,
+    Assignee,
+}
+
+/// What a caller may ask to do to a task: the rows of the permission table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    ChangeStatus,
+    /// Title, description, priority, due date or tags.
+    ChangeDetails,
+    /// Set the assignee to a user.
+    Assign,
+    /// Set the assignee to `null`: the owner clears it, the assignee declines the task.
+    Unassign,
+    Delete,
+}
+
+impl Role {
+    /// The permission table, in one place: the owner may do everything; the assignee may
+    /// read the task, change its status and decline it.
+    pub fn may(self, action: Action) -> bool {
+        match self {
+            Role::Owner => true,
+            Role::Assignee => matches!(
+                action,
+                Action::Read | Action::ChangeStatus | Action::Unassign
+            ),
+        }
+    }
+}
+
+/// Why a write is refused, in the order the contract ranks them: a task the caller cannot
+/// see (404), then a change their role does not allow (403), then a stale `If-Match` (412).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    NotFound,
+    /// The fields (for an update) the caller may not change; empty for a delete.
+    Forbidden(Vec<&'static str>),
+    Stale { current: Version },
+}
+
+/// A write a caller asks for.
+#[derive(Clone, Copy, Debug)]
+pub enum Write<'a> {
+    Update(&'a TaskChanges),
+    Delete,
+}
+
+impl Task {
+    /// The caller's role, if the task is theirs or shared with them.
+    pub fn role_of(&self, caller: &UserId) -> Option<Role> {
+        if self.owner == *caller {
+            Some(Role::Owner)
+        } else if self.assignee.as_ref() == Some(caller) {
+            Some(Role::Assignee)
+        } else {
+            None
+        }
+    }
+
+    /// Whether `caller` sees the task (may read it).
+    pub fn is_visible_to(&self, caller: &UserId) -> bool {
+        self.role_of(caller).is_some()
+    }
+}
+
+/// Whether `caller` may make `write` to `task` (`None`: no such task) at `expected`.
+pub fn authorize(
+    task: Option<&Task>,
+    caller: &UserId,
+    write: Write<'_>,
+    expected: Option<Version>,
+) -> Result<Role, Refusal> {
+    let task = task.ok_or(Refusal::NotFound)?;
+    let role = task.role_of(caller).ok_or(Refusal::NotFound)?;
+    let forbidden: Vec<&'static str> = match write {
+        Write::Update(changes) => changes
+            .actions()
+            .into_iter()
+            .filter(|(_, action)| !role.may(*action))
+            .map(|(field, _)| field)
+            .collect(),
+        Write::Delete if role.may(Action::Delete) => Vec::new(),
+        Write::Delete => return Err(Refusal::Forbidden(Vec::new())),
+    };
+    if !forbidden.is_empty() {
+        return Err(Refusal::Forbidden(forbidden));
+    }
+    match expected {
+        Some(version) if version != task.version => Err(Refusal::Stale {
+            current: task.version,
+        }),
+        _ => Ok(role),
     }
 }
 
@@ -408,6 +552,9 @@ impl Task {
         }
         if let Some(due_date) = changes.due_date {
             task.due_date = due_date;
+        }
+        if let Some(assignee) = &changes.assignee {
+            task.assignee = assignee.clone();
         }
         if let Some(status) = changes.status {
             task.status = status;
@@ -552,7 +699,7 @@ mod tests {
     #[test]
     fn new_task_starts_at_version_one_and_completed_only_when_born_completed() {
         let now = Timestamp::parse("2025-09-29T10:00:00Z").unwrap();
-        let owner = OwnerId::parse("user-1").unwrap();
+        let owner = UserId::parse("user-1").unwrap();
         let mut new = NewTask::new(Title::parse("Write report").unwrap());
         let pending = Task::create(TaskId::new_random(), owner.clone(), new.clone(), now);
         assert_eq!(pending.version, Version::FIRST);
@@ -579,7 +726,7 @@ mod tests {
         let created = Timestamp::parse("2025-09-29T10:00:00Z").unwrap();
         let later = Timestamp::parse("2025-09-29T11:00:00Z").unwrap();
         let latest = Timestamp::parse("2025-09-29T12:00:00Z").unwrap();
-        let owner = OwnerId::parse("user-1").unwrap();
+        let owner = UserId::parse("user-1").unwrap();
         let task = Task::create(
             TaskId::new_random(),
             owner,
@@ -605,5 +752,113 @@ mod tests {
         assert_eq!(reopened.due_date, Some(latest));
         assert_eq!(reopened.title, task.title, "untouched fields stay");
         assert_eq!(reopened.version.get(), 4);
+    }
+
+    fn user(id: &str) -> UserId {
+        UserId::parse(id).unwrap()
+    }
+
+    fn shared_task() -> Task {
+        let mut new = NewTask::new(Title::parse("Shared").unwrap());
+        new.assignee = Some(user("bob"));
+        Task::create(TaskId::new_random(), user("alice"), new, Timestamp::now())
+    }
+
+    #[test]
+    fn user_id_is_1_to_128_characters_without_white_space_or_controls() {
+        assert!(UserId::parse("2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b").is_ok());
+        assert!(UserId::parse(&"é".repeat(128)).is_ok(), "counted in characters");
+        assert!(UserId::parse(&"é".repeat(129)).is_err());
+        for bad in ["", "bob smith", " bob", "bob\t", "bob\u{a0}", "bob\u{2003}", "bob\u{7}"] {
+            assert!(UserId::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(UserId::parse("Bob").unwrap().as_str(), "Bob", "never folded");
+    }
+
+    #[test]
+    fn the_permission_table() {
+        use Action::*;
+        // (action, owner, assignee): anyone else has no role, so may do nothing.
+        let table = [
+            (Read, true, true),
+            (ChangeStatus, true, true),
+            (ChangeDetails, true, false),
+            (Assign, true, false),
+            (Unassign, true, true),
+            (Delete, true, false),
+        ];
+        for (action, owner, assignee) in table {
+            assert_eq!(Role::Owner.may(action), owner, "owner {action:?}");
+            assert_eq!(Role::Assignee.may(action), assignee, "assignee {action:?}");
+        }
+        let task = shared_task();
+        assert_eq!(task.role_of(&user("alice")), Some(Role::Owner));
+        assert_eq!(task.role_of(&user("bob")), Some(Role::Assignee));
+        assert_eq!(task.role_of(&user("carol")), None);
+        assert!(!task.is_visible_to(&user("carol")));
+    }
+
+    #[test]
+    fn authorize_ranks_not_found_then_forbidden_then_stale() {
+        let task = shared_task();
+        let stale = Some(Version::new(7));
+        let details = TaskChanges {
+            title: Some(Title::parse("New").unwrap()),
+            tags: Some(Tags::default()),
+            status: Some(Status::Completed),
+            ..Default::default()
+        };
+        let status = TaskChanges {
+            status: Some(Status::Completed),
+            ..Default::default()
+        };
+        let decline = TaskChanges {
+            assignee: Some(None),
+            ..Default::default()
+        };
+        let reassign = TaskChanges {
+            assignee: Some(Some(user("carol"))),
+            ..Default::default()
+        };
+        let (alice, bob, carol) = (user("alice"), user("bob"), user("carol"));
+        let update = Write::Update;
+        assert_eq!(authorize(None, &alice, update(&status), None), Err(Refusal::NotFound));
+        assert_eq!(
+            authorize(Some(&task), &carol, update(&status), stale),
+            Err(Refusal::NotFound)
+        );
+        assert_eq!(
+            authorize(Some(&task), &bob, update(&details), stale),
+            Err(Refusal::Forbidden(vec!["title", "tags"])),
+            "403 before 412; status is not named"
+        );
+        assert_eq!(
+            authorize(Some(&task), &bob, update(&reassign), None),
+            Err(Refusal::Forbidden(vec!["assignee"]))
+        );
+        assert_eq!(
+            authorize(Some(&task), &bob, Write::Delete, None),
+            Err(Refusal::Forbidden(vec![]))
+        );
+        assert_eq!(
+            authorize(Some(&task), &bob, update(&status), stale),
+            Err(Refusal::Stale { current: Version::FIRST })
+        );
+        assert_eq!(authorize(Some(&task), &bob, update(&status), Some(Version::FIRST)), Ok(Role::Assignee));
+        assert_eq!(authorize(Some(&task), &bob, update(&decline), None), Ok(Role::Assignee));
+        for write in [update(&details), update(&reassign), update(&decline), Write::Delete] {
+            assert_eq!(authorize(Some(&task), &alice, write, None), Ok(Role::Owner));
+        }
+        assert!(details.need_owner() && reassign.need_owner());
+        assert!(!status.need_owner() && !decline.need_owner());
+    }
+
+    #[test]
+    fn applying_an_assignee_sets_or_clears_it() {
+        let task = shared_task();
+        let cleared = task.apply(&TaskChanges { assignee: Some(None), ..Default::default() }, Timestamp::now());
+        assert_eq!(cleared.assignee, None);
+        let carol = TaskChanges { assignee: Some(Some(user("carol"))), ..Default::default() };
+        assert_eq!(cleared.apply(&carol, Timestamp::now()).assignee, Some(user("carol")));
     }
 }

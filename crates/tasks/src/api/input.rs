@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::error::{ApiError, FieldError};
 use crate::domain::{
-    Description, IdempotencyKey, NewTask, OwnerId, Priority, Rejection, Status, Tag, Tags,
+    Description, IdempotencyKey, NewTask, UserId, Priority, Rejection, Status, Tag, Tags,
     TaskChanges, TaskId, Timestamp, Title, Version,
 };
 
@@ -36,8 +36,8 @@ const READ_ONLY_FIELDS: &[&str] = &[
 pub fn caller(
     request: &Request,
     allowed_client_ids: &[String],
-    local_caller: Option<&OwnerId>,
-) -> Result<OwnerId, ApiError> {
+    local_caller: Option<&UserId>,
+) -> Result<UserId, ApiError> {
     let claims = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV1(context)) => context.authorizer.fields.get("claims"),
         _ => None,
@@ -60,7 +60,7 @@ pub fn caller(
     }
     claim("sub")
         .ok_or(ApiError::Unauthenticated)
-        .and_then(|sub| OwnerId::parse(sub).map_err(|_| ApiError::Unauthenticated))
+        .and_then(|sub| UserId::parse(sub).map_err(|_| ApiError::Unauthenticated))
 }
 
 /// The `{taskId}` of `/tasks/{taskId}`. Path parameters come from API Gateway and from

@@ -17,7 +17,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::domain::{OwnerId, Task, TaskId, Timestamp, Version};
+use crate::domain::{UserId, Task, TaskId, Timestamp, Version};
 use crate::store::{Creation, ListQuery, TaskStore};
 use crate::telemetry::{self, RequestRecord};
 pub use error::{ApiError, FieldError};
@@ -63,7 +63,7 @@ impl<S: TaskStore> App<S> {
         &self.store
     }
 
-    fn caller(&self, request: &Request) -> Result<OwnerId, ApiError> {
+    fn caller(&self, request: &Request) -> Result<UserId, ApiError> {
         input::caller(
             request,
             &self.config.allowed_client_ids,
@@ -219,6 +219,8 @@ fn request_id(request: &Request) -> String {
 #[serde(rename_all = "camelCase")]
 pub struct TaskView<'a> {
     task_id: String,
+    owner_id: &'a str,
+    assignee: Option<&'a str>,
     title: &'a str,
     description: &'a str,
     status: &'static str,
@@ -235,6 +237,8 @@ impl<'a> From<&'a Task> for TaskView<'a> {
     fn from(task: &'a Task) -> Self {
         Self {
             task_id: task.id.to_string(),
+            owner_id: task.owner.as_str(),
+            assignee: task.assignee.as_ref().map(UserId::as_str),
             title: task.title.as_str(),
             description: task.description.as_str(),
             status: task.status.as_str(),
@@ -287,7 +291,7 @@ impl<S: TaskStore> App<S> {
     async fn create_task(
         &self,
         invocation: &Invocation,
-        caller: OwnerId,
+        caller: UserId,
         request: &Request,
     ) -> Result<Response<Body>, ApiError> {
         let key = input::idempotency_key(request.headers())?;
@@ -326,7 +330,7 @@ impl<S: TaskStore> App<S> {
     async fn get_task(
         &self,
         invocation: &Invocation,
-        caller: OwnerId,
+        caller: UserId,
         request: &Request,
     ) -> Result<Response<Body>, ApiError> {
         let id = input::task_id(request)?;
@@ -352,7 +356,7 @@ impl<S: TaskStore> App<S> {
     async fn list_tasks(
         &self,
         invocation: &Invocation,
-        caller: OwnerId,
+        caller: UserId,
         request: &Request,
     ) -> Result<Response<Body>, ApiError> {
         let params = input::list_params(request)?;
@@ -405,7 +409,7 @@ impl<S: TaskStore> App<S> {
     async fn update_task(
         &self,
         invocation: &Invocation,
-        caller: OwnerId,
+        caller: UserId,
         request: &Request,
     ) -> Result<Response<Body>, ApiError> {
         let id = input::task_id(request)?;
@@ -429,7 +433,7 @@ impl<S: TaskStore> App<S> {
     async fn delete_task(
         &self,
         invocation: &Invocation,
-        caller: OwnerId,
+        caller: UserId,
         request: &Request,
     ) -> Result<Response<Body>, ApiError> {
         let id = input::task_id(request)?;

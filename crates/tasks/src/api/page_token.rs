@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::domain::{OwnerId, Status, TaskId, Timestamp};
+use crate::domain::{UserId, Status, TaskId, Timestamp};
 use crate::store::PageCursor;
 
 /// Longer than any token we issue; anything longer is refused before decoding.
@@ -34,7 +34,7 @@ impl PageTokenSigner {
         Self { key: key.to_vec() }
     }
 
-    fn mac(&self, caller: &OwnerId, filter: Option<Status>, payload: &[u8]) -> Hmac<Sha256> {
+    fn mac(&self, caller: &UserId, filter: Option<Status>, payload: &[u8]) -> Hmac<Sha256> {
         // HMAC accepts keys of any length, so this cannot fail.
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
@@ -50,7 +50,7 @@ impl PageTokenSigner {
         mac
     }
 
-    pub fn sign(&self, caller: &OwnerId, filter: Option<Status>, cursor: &PageCursor) -> String {
+    pub fn sign(&self, caller: &UserId, filter: Option<Status>, cursor: &PageCursor) -> String {
         let payload = format!("{}|{}", cursor.created_at, cursor.task_id);
         let tag = self
             .mac(caller, filter, payload.as_bytes())
@@ -66,7 +66,7 @@ impl PageTokenSigner {
     /// The cursor inside a token that this caller got with this filter; `None` otherwise.
     pub fn verify(
         &self,
-        caller: &OwnerId,
+        caller: &UserId,
         filter: Option<Status>,
         token: &str,
     ) -> Option<PageCursor> {
@@ -96,8 +96,8 @@ mod tests {
         }
     }
 
-    fn alice() -> OwnerId {
-        OwnerId::parse("alice").unwrap()
+    fn alice() -> UserId {
+        UserId::parse("alice").unwrap()
     }
 
     fn signer() -> PageTokenSigner {
@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn a_token_is_refused_for_another_caller_filter_or_key() {
         let token = signer().sign(&alice(), None, &cursor());
-        let bob = OwnerId::parse("bob").unwrap();
+        let bob = UserId::parse("bob").unwrap();
         assert_eq!(signer().verify(&bob, None, &token), None);
         assert_eq!(
             signer().verify(&alice(), Some(Status::Completed), &token),

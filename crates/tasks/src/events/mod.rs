@@ -127,7 +127,7 @@ impl TaskEvent {
         }
     }
 
-    /// The event's `detail`: the task as the API shows it, plus `ownerId`,
+    /// The event's `detail`: the task as the API shows it (`ownerId` included), plus
     /// `previousStatus`, `changedFields` (modifications only) and `dedupKey`.
     pub fn detail(&self) -> String {
         #[derive(Serialize)]
@@ -135,7 +135,6 @@ impl TaskEvent {
         struct Detail<'a> {
             #[serde(flatten)]
             task: TaskView<'a>,
-            owner_id: &'a str,
             previous_status: Option<&'static str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             changed_fields: Option<&'a [String]>,
@@ -143,7 +142,6 @@ impl TaskEvent {
         }
         let detail = Detail {
             task: TaskView::from(&self.task),
-            owner_id: self.task.owner.as_str(),
             previous_status: self.previous_status.map(Status::as_str),
             changed_fields: self.changed_fields.as_deref(),
             dedup_key: &self.dedup_key,

@@ -19,7 +19,7 @@ use super::{
     Creation, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, PageCursor, StoreError, TaskPage, TaskStore,
 };
 use crate::domain::{
-    IdempotencyKey, OwnerId, Status, Tags, Task, TaskChanges, TaskId, Timestamp, Version,
+    IdempotencyKey, UserId, Status, Tags, Task, TaskChanges, TaskId, Timestamp, Version,
 };
 
 #[derive(Clone, Debug)]
@@ -187,7 +187,7 @@ impl DynamoTaskStore {
     /// Only used to answer; the write itself was already refused by DynamoDB.
     async fn task_after_refusal(
         &self,
-        owner: &OwnerId,
+        owner: &UserId,
         id: TaskId,
         expected: Option<Version>,
     ) -> Result<Task, StoreError> {
@@ -323,7 +323,7 @@ impl TaskStore for DynamoTaskStore {
         }
     }
 
-    async fn get(&self, owner: &OwnerId, id: TaskId) -> Result<Option<Task>, StoreError> {
+    async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -342,7 +342,7 @@ impl TaskStore for DynamoTaskStore {
         }
     }
 
-    async fn list(&self, owner: &OwnerId, query: &ListQuery) -> Result<TaskPage, StoreError> {
+    async fn list(&self, owner: &UserId, query: &ListQuery) -> Result<TaskPage, StoreError> {
         // The partition of the index is always derived from the authenticated owner here,
         // never from the cursor, so a cursor can only move within the owner's own tasks.
         let (index, partition_name, partition) = match query.status {
@@ -397,7 +397,7 @@ impl TaskStore for DynamoTaskStore {
 
     async fn update(
         &self,
-        owner: &OwnerId,
+        owner: &UserId,
         id: TaskId,
         changes: &TaskChanges,
         expected: Option<Version>,
@@ -448,7 +448,7 @@ impl TaskStore for DynamoTaskStore {
 
     async fn delete(
         &self,
-        owner: &OwnerId,
+        owner: &UserId,
         id: TaskId,
         expected: Option<Version>,
     ) -> Result<(), StoreError> {
@@ -484,7 +484,7 @@ impl TaskStore for DynamoTaskStore {
 /// The UpdateItem of a partial update: its update expression, its condition (the owner's
 /// task, at `expected` if given), and the names and values they use.
 fn update_expression(
-    owner: &OwnerId,
+    owner: &UserId,
     changes: &TaskChanges,
     expected: Option<Version>,
     now: Timestamp,

@@ -5,6 +5,8 @@
 //! - partition key `taskId`;
 //! - `byOwner` index: `ownerId` + `sortKey`, an owner's tasks;
 //! - `byOwnerStatus` index: `ownerStatus` (`<owner>#<status>`) + `sortKey`, for the filter;
+//! - `byAssignee` index: `assignee` + `sortKey`, the tasks shared with a user. Sparse: an
+//!   unassigned task has no `assignee` attribute, so it costs this index nothing;
 //! - `sortKey` is `<createdAt>#<taskId>`: fixed-width UTC timestamps sort as strings, so a
 //!   descending query is newest first, ties broken by `taskId`;
 //! - idempotency records share the table under `taskId` = `idempotency#<hash>`. They carry
@@ -17,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 use crate::digest::hex_sha256;
 use crate::domain::{
-    Description, IdempotencyKey, OwnerId, Priority, Status, Tag, Tags, Task, TaskId, Timestamp,
+    Description, IdempotencyKey, UserId, Priority, Status, Tag, Tags, Task, TaskId, Timestamp,
     Title, Version,
 };
 
@@ -25,6 +27,7 @@ pub type Item = std::collections::HashMap<String, AttributeValue>;
 
 pub const OWNER_INDEX: &str = "byOwner";
 pub const OWNER_STATUS_INDEX: &str = "byOwnerStatus";
+pub const ASSIGNEE_INDEX: &str = "byAssignee";
 
 /// A task as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +35,9 @@ pub const OWNER_STATUS_INDEX: &str = "byOwnerStatus";
 pub struct TaskItem {
     pub task_id: String,
     pub owner_id: String,
+    /// Partition key of `byAssignee`; absent when the task is not shared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
     pub title: String,
     pub description: String,
     pub status: String,
@@ -70,12 +76,12 @@ pub fn sort_key(created_at: Timestamp, id: TaskId) -> String {
     format!("{created_at}#{id}")
 }
 
-pub fn owner_status(owner: &OwnerId, status: Status) -> String {
+pub fn owner_status(owner: &UserId, status: Status) -> String {
     format!("{}#{}", owner.as_str(), status)
 }
 
 /// The key of the idempotency record of one owner's key; hashed to a fixed length.
-pub fn idempotency_record_id(owner: &OwnerId, key: &IdempotencyKey) -> String {
+pub fn idempotency_record_id(owner: &UserId, key: &IdempotencyKey) -> String {
     let hash = hex_sha256([owner.as_str().as_bytes(), key.as_str().as_bytes()]);
     format!("idempotency#{hash}")
 }
@@ -86,14 +92,18 @@ pub fn request_fingerprint(task: &Task) -> String {
     let due = task.due_date.map(Timestamp::to_rfc3339).unwrap_or_default();
     let tags: Vec<&str> = task.tags.iter().map(Tag::as_str).collect();
     let tags = tags.join(",");
-    hex_sha256([
+    let fields = [
         task.title.as_str().as_bytes(),
         task.description.as_str().as_bytes(),
         task.status.as_str().as_bytes(),
         task.priority.as_str().as_bytes(),
         due.as_bytes(),
         tags.as_bytes(),
-    ])
+    ];
+    // The assignee is a part only when there is one, so that the fingerprints of records
+    // written before sharing existed still match their retries.
+    let assignee = task.assignee.as_ref().map(|a| a.as_str().as_bytes());
+    hex_sha256(fields.into_iter().chain(assignee))
 }
 
 impl From<&Task> for TaskItem {
@@ -101,6 +111,7 @@ impl From<&Task> for TaskItem {
         Self {
             task_id: task.id.to_string(),
             owner_id: task.owner.as_str().to_owned(),
+            assignee: task.assignee.as_ref().map(|a| a.as_str().to_owned()),
             title: task.title.as_str().to_owned(),
             description: task.description.as_str().to_owned(),
             status: task.status.as_str().to_owned(),
@@ -140,7 +151,13 @@ impl TaskItem {
             .map_err(field("tags"))?;
         Ok(Task {
             id: TaskId::parse(&self.task_id).map_err(field("taskId"))?,
-            owner: OwnerId::parse(&self.owner_id).map_err(field("ownerId"))?,
+            owner: UserId::parse(&self.owner_id).map_err(field("ownerId"))?,
+            assignee: self
+                .assignee
+                .as_deref()
+                .map(UserId::parse)
+                .transpose()
+                .map_err(field("assignee"))?,
             title: Title::parse_stored(&self.title).map_err(field("title"))?,
             description: Description::parse_stored(&self.description)
                 .map_err(field("description"))?,
@@ -194,7 +211,7 @@ pub(crate) mod tests {
         new.tags = Tags::new(vec![Tag::parse("work").unwrap(), Tag::parse("q4").unwrap()]).unwrap();
         Task::create(
             TaskId::parse("2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b").unwrap(),
-            OwnerId::parse("user-1").unwrap(),
+            UserId::parse("user-1").unwrap(),
             new,
             Timestamp::parse("2025-09-29T10:00:00Z").unwrap(),
         )
@@ -261,7 +278,7 @@ pub(crate) mod tests {
         let task = |new: NewTask| {
             Task::create(
                 TaskId::new_random(),
-                OwnerId::parse("user-1").unwrap(),
+                UserId::parse("user-1").unwrap(),
                 new,
                 Timestamp::now(),
             )

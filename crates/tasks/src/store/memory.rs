@@ -10,7 +10,7 @@ use super::items::{idempotency_record_id, request_fingerprint, sort_key};
 use super::{
     Creation, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, PageCursor, StoreError, TaskPage, TaskStore,
 };
-use crate::domain::{IdempotencyKey, OwnerId, Task, TaskChanges, TaskId, Timestamp, Version};
+use crate::domain::{IdempotencyKey, UserId, Task, TaskChanges, TaskId, Timestamp, Version};
 
 #[derive(Debug, Default)]
 pub struct MemoryTaskStore {
@@ -40,7 +40,7 @@ impl MemoryTaskStore {
 
 impl State {
     /// The owner's task, or `NotFound` (also for another owner's: existence is not leaked).
-    fn owned(&self, owner: &OwnerId, id: TaskId) -> Result<&Task, StoreError> {
+    fn owned(&self, owner: &UserId, id: TaskId) -> Result<&Task, StoreError> {
         self.tasks
             .get(&id)
             .filter(|task| task.owner == *owner)
@@ -96,11 +96,11 @@ impl TaskStore for MemoryTaskStore {
         Ok(Creation::Created(task.clone()))
     }
 
-    async fn get(&self, owner: &OwnerId, id: TaskId) -> Result<Option<Task>, StoreError> {
+    async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
         Ok(self.state().owned(owner, id).ok().cloned())
     }
 
-    async fn list(&self, owner: &OwnerId, query: &ListQuery) -> Result<TaskPage, StoreError> {
+    async fn list(&self, owner: &UserId, query: &ListQuery) -> Result<TaskPage, StoreError> {
         let state = self.state();
         let after = query
             .after
@@ -132,7 +132,7 @@ impl TaskStore for MemoryTaskStore {
 
     async fn update(
         &self,
-        owner: &OwnerId,
+        owner: &UserId,
         id: TaskId,
         changes: &TaskChanges,
         expected: Option<Version>,
@@ -148,7 +148,7 @@ impl TaskStore for MemoryTaskStore {
 
     async fn delete(
         &self,
-        owner: &OwnerId,
+        owner: &UserId,
         id: TaskId,
         expected: Option<Version>,
     ) -> Result<(), StoreError> {

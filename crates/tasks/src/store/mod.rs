@@ -16,7 +16,7 @@ pub use dynamodb::DynamoTaskStore;
 pub use memory::MemoryTaskStore;
 
 use crate::domain::{
-    IdempotencyKey, OwnerId, Status, Task, TaskChanges, TaskId, Timestamp, Version,
+    IdempotencyKey, UserId, Status, Task, TaskChanges, TaskId, Timestamp, Version,
 };
 
 /// The DynamoDB endpoint that local tooling and tests must use: `AWS_ENDPOINT_URL_DYNAMODB`,
@@ -135,14 +135,14 @@ pub trait TaskStore: Send + Sync {
     /// The owner's task with this id, read strongly consistently.
     fn get(
         &self,
-        owner: &OwnerId,
+        owner: &UserId,
         id: TaskId,
     ) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
 
     /// The owner's tasks, newest first, from an index: cost independent of other owners.
     fn list(
         &self,
-        owner: &OwnerId,
+        owner: &UserId,
         query: &ListQuery,
     ) -> impl Future<Output = Result<TaskPage, StoreError>> + Send;
 
@@ -150,7 +150,7 @@ pub trait TaskStore: Send + Sync {
     /// With `expected`, applies only if the task is still at that version.
     fn update(
         &self,
-        owner: &OwnerId,
+        owner: &UserId,
         id: TaskId,
         changes: &TaskChanges,
         expected: Option<Version>,
@@ -160,7 +160,7 @@ pub trait TaskStore: Send + Sync {
     /// Deletes the owner's task, only at `expected` version if given.
     fn delete(
         &self,
-        owner: &OwnerId,
+        owner: &UserId,
         id: TaskId,
         expected: Option<Version>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
