@@ -514,22 +514,28 @@ def check_task_events(output, resources, parameters, conditions, api_binaries) -
         return
     rule_name, rule = completed[0]
     pattern = EventPattern.load(json.dumps(rule["Properties"]["EventPattern"]))
-    event = lambda detail_type, status, source="task-api": {  # noqa: E731
+    event = lambda detail_type, status, previous=None, source="task-api": {  # noqa: E731
         "source": source,
         "detail-type": detail_type,
-        "detail": {"status": status, "taskId": "t", "ownerId": "o"},
+        "detail": {"status": status, "previousStatus": previous, "taskId": "t", "ownerId": "o"},
     }
-    for detail_type, status, matched in [
-        ("TaskCompleted", "completed", True),
-        ("TaskCreated", "completed", True),
-        ("TaskCreated", "pending", False),
-        ("TaskUpdated", "completed", False),
-        ("TaskReopened", "in_progress", False),
-        ("TaskDeleted", "completed", False),
+    for detail_type, status, previous, matched in [
+        ("TaskCompleted", "completed", "pending", True),
+        ("TaskCreated", "completed", None, True),
+        ("TaskCreated", "pending", None, False),
+        ("TaskUpdated", "completed", "completed", False),
+        ("TaskReopened", "in_progress", "completed", False),
+        ("TaskDeleted", "completed", "completed", False),
+        # Completed in the same write as a change of assignee.
+        ("TaskAssigned", "completed", "pending", True),
+        ("TaskUnassigned", "completed", "in_progress", True),
+        ("TaskAssigned", "completed", "completed", False),
+        ("TaskUnassigned", "pending", "pending", False),
+        ("TaskAssigned", "in_progress", "completed", False),
     ]:
         check(
-            pattern.matches_event(event(detail_type, status)) == matched,
-            f"{rule_name} {'matches' if matched else 'ignores'} {detail_type} ({status})",
+            pattern.matches_event(event(detail_type, status, previous)) == matched,
+            f"{rule_name} {'matches' if matched else 'ignores'} {detail_type} ({previous} -> {status})",
         )
     check(not pattern.matches_event({**event("TaskCompleted", "completed"), "source": "other"}), f"{rule_name}: source task-api only")
     (target,) = rule["Properties"]["Targets"]

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use tasks::Config;
 use tasks::api::App;
 use tasks::api::routes::{self, Function, Resource};
-use tasks::domain::{IdempotencyKey, UserId, Task, TaskChanges, TaskId, Timestamp, Version};
+use tasks::domain::{IdempotencyKey, Task, TaskChanges, TaskId, Timestamp, UserId, Version};
 use tasks::store::{
     Creation, DynamoTaskStore, ListQuery, MemoryTaskStore, StoreError, TaskPage, TaskStore,
     client_from, dynamodb_client,

@@ -15,6 +15,7 @@ mod listing;
 mod logs;
 mod races;
 mod routes;
+mod sharing;
 mod store;
 mod task_events;
 mod tasks;

@@ -3,8 +3,8 @@
 //! which store is behind them.
 
 use tasks::domain::{
-    IdempotencyKey, NewTask, UserId, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId,
-    Timestamp, Title, Version,
+    IdempotencyKey, NewTask, Priority, Scope, Status, Tag, Tags, Task, TaskChanges, TaskId,
+    Timestamp, Title, UserId, Version,
 };
 use tasks::store::{
     Creation, DynamoTaskStore, ListQuery, MemoryTaskStore, StoreError, TaskStore, client_from,
@@ -118,6 +118,7 @@ async fn store_contract(store: &impl TaskStore) {
     store.create(&second).await.unwrap();
     store.create(&third).await.unwrap();
     let mut query = ListQuery {
+        scope: Scope::Owned,
         status: None,
         limit: 2,
         after: None,
@@ -132,6 +133,7 @@ async fn store_contract(store: &impl TaskStore) {
     assert_eq!(titles(&rest.tasks), ["first"]);
     assert_eq!(rest.next, None);
     query = ListQuery {
+        scope: Scope::Owned,
         status: Some(Status::InProgress),
         limit: 10,
         after: None,

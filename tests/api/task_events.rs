@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::dynamodb::Event;
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use serde_json::{Value, json};
 use tasks::domain::{
-    Description, IdempotencyKey, NewTask, UserId, Priority, Status, Tag, Tags, Task, TaskChanges,
-    TaskId, Timestamp, Title,
+    Description, IdempotencyKey, NewTask, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId,
+    Timestamp, Title, UserId,
 };
 use tasks::events::client::client_from;
 use tasks::events::handler::BatchReport;
@@ -268,8 +268,16 @@ fn moto_endpoint(variable: &str) -> String {
 struct Bus {
     name: String,
     endpoint: String,
+    events: aws_sdk_eventbridge::Client,
     sqs: aws_sdk_sqs::Client,
-    queue_url: String,
+    /// The queue of the rule that takes every event.
+    all: Queue,
+}
+
+/// A consumer's queue: the target of one rule of the bus.
+struct Queue {
+    sqs: aws_sdk_sqs::Client,
+    url: String,
 }
 
 impl Bus {
@@ -283,20 +291,39 @@ impl Bus {
                 .endpoint_url(&sqs_endpoint)
                 .build(),
         );
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let name = format!("tasks-{id}");
+        let name = format!("tasks-{}", uuid::Uuid::new_v4().simple());
         events.create_event_bus().name(&name).send().await.unwrap();
-        let queue_url = sqs
+        let mut bus = Self {
+            name,
+            endpoint,
+            events,
+            all: Queue {
+                sqs: sqs.clone(),
+                url: String::new(),
+            },
+            sqs,
+        };
+        bus.all = bus
+            .consumer("all-task-events", json!({"source": ["task-api"]}))
+            .await;
+        bus
+    }
+
+    /// A consumer of this bus: a rule `rule` with `pattern`, whose target is a new queue.
+    async fn consumer(&self, rule: &str, pattern: Value) -> Queue {
+        let url = self
+            .sqs
             .create_queue()
-            .queue_name(format!("consumer-{id}"))
+            .queue_name(format!("consumer-{}", uuid::Uuid::new_v4().simple()))
             .send()
             .await
             .unwrap()
             .queue_url
             .unwrap();
-        let queue_arn = sqs
+        let arn = self
+            .sqs
             .get_queue_attributes()
-            .queue_url(&queue_url)
+            .queue_url(&url)
             .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
             .send()
             .await
@@ -304,33 +331,31 @@ impl Bus {
             .attributes
             .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
             .clone();
-        events
+        self.events
             .put_rule()
-            .name("all-task-events")
-            .event_bus_name(&name)
-            .event_pattern(json!({"source": ["task-api"]}).to_string())
+            .name(rule)
+            .event_bus_name(&self.name)
+            .event_pattern(pattern.to_string())
             .send()
             .await
             .unwrap();
-        events
+        self.events
             .put_targets()
-            .rule("all-task-events")
-            .event_bus_name(&name)
+            .rule(rule)
+            .event_bus_name(&self.name)
             .targets(
                 aws_sdk_eventbridge::types::Target::builder()
                     .id("consumer")
-                    .arn(queue_arn)
+                    .arn(arn)
                     .build()
                     .unwrap(),
             )
             .send()
             .await
             .unwrap();
-        Self {
-            name,
-            endpoint,
-            sqs,
-            queue_url,
+        Queue {
+            sqs: self.sqs.clone(),
+            url,
         }
     }
 
@@ -346,7 +371,14 @@ impl Bus {
         self.handler_via(&self.endpoint.clone()).await
     }
 
-    /// Every event the consumer has received so far, in arrival order; waits for at least
+    /// Every event the consumer of all events has received so far (see [`Queue::received`]).
+    async fn received(&self, expected: usize) -> Vec<Value> {
+        self.all.received(expected).await
+    }
+}
+
+impl Queue {
+    /// Every event this consumer has received so far, in arrival order; waits for at least
     /// `expected` of them (at most a few seconds).
     async fn received(&self, expected: usize) -> Vec<Value> {
         let mut events = Vec::new();
@@ -355,7 +387,7 @@ impl Bus {
             let messages = self
                 .sqs
                 .receive_message()
-                .queue_url(&self.queue_url)
+                .queue_url(&self.url)
                 .max_number_of_messages(10)
                 .wait_time_seconds(if events.len() >= expected { 0 } else { 1 })
                 .send()
@@ -370,7 +402,7 @@ impl Bus {
                 events.push(serde_json::from_str(message.body().unwrap()).unwrap());
                 self.sqs
                     .delete_message()
-                    .queue_url(&self.queue_url)
+                    .queue_url(&self.url)
                     .receipt_handle(message.receipt_handle().unwrap())
                     .send()
                     .await
@@ -479,6 +511,9 @@ async fn the_samples_reach_a_consumer_of_the_bus_as_domain_events() {
         assert_eq!(detail["previousStatus"], previous, "{sample}");
         assert_eq!(detail["status"], status, "{sample}");
         assert_eq!(detail["version"], version, "{sample}");
+        // Never shared: no assignee, before or after.
+        assert_eq!(detail["assignee"], Value::Null, "{sample}");
+        assert_eq!(detail["previousAssignee"], Value::Null, "{sample}");
     }
     let completed = &by_key[&sequence_number("stream-modify-completed")]["detail"];
     assert_eq!(completed["completedAt"], "2025-09-30T16:00:00.000Z");
@@ -591,6 +626,255 @@ async fn a_passing_refusal_is_absorbed_by_a_retry_of_that_entry_alone() {
         sequences(&batch, 0..12),
         "each once"
     );
+}
+
+/// Bob and Carol, users a task is shared with (Cognito `sub`s, as the authorizer gives them).
+const BOB: &str = "6c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+const CAROL: &str = "7d2e3f4a-5b6c-4d7e-9f8a-0b1c2d3e4f5a";
+
+/// A record of the sample task's table shaped as the samples are (the insert sample, or the
+/// modify-title one), with the images of `old` and `new` as the store writes them.
+fn stream_record(old: Option<&Task>, new: Option<&Task>, sequence: usize) -> EventRecord {
+    let sample = if old.is_some() {
+        "stream-modify-title"
+    } else {
+        "stream-insert"
+    };
+    let mut record = stream_event(sample).records.remove(0);
+    let task = new.or(old).unwrap();
+    record.change.keys = [(
+        "taskId".to_owned(),
+        serde_dynamo::AttributeValue::S(task.id.to_string()),
+    )]
+    .into_iter()
+    .collect::<std::collections::HashMap<_, _>>()
+    .into();
+    record.change.old_image = old.map(image).unwrap_or_default();
+    record.change.new_image = new.map(image).unwrap_or_default();
+    record.change.sequence_number = Some(format!("{:028}", 7000 + sequence));
+    record
+}
+
+fn assignee(to: Option<&str>) -> TaskChanges {
+    TaskChanges {
+        assignee: Some(to.map(|user| UserId::parse(user).unwrap())),
+        ..TaskChanges::default()
+    }
+}
+
+/// The sample task shared, passed on, declined, completed and cleared, one record each,
+/// after its creation and that of a task created already assigned to Bob.
+fn sharing_batch() -> Event {
+    let at = |raw| Timestamp::parse(raw).unwrap();
+    let [created, ..] = sample_versions();
+    let mut new = NewTask::new(Title::parse("Book the venue").unwrap());
+    new.assignee = Some(UserId::parse(BOB).unwrap());
+    let born_assigned = Task::create(
+        TaskId::parse("7d2e9a41-5c3b-4f6e-8a1d-2b3c4d5e6f70").unwrap(),
+        created.owner.clone(),
+        new,
+        at("2025-09-29T11:00:00Z"),
+    );
+    let to_bob = created.apply(&assignee(Some(BOB)), at("2025-09-29T12:00:00Z"));
+    let to_carol = to_bob.apply(&assignee(Some(CAROL)), at("2025-09-29T13:00:00Z"));
+    // Carol declines: the same write as the owner clearing it.
+    let declined = to_carol.apply(&assignee(None), at("2025-09-29T14:00:00Z"));
+    // The owner gives it back to Bob and completes it, in one write.
+    let mut back_done = assignee(Some(BOB));
+    back_done.status = Some(Status::Completed);
+    let to_bob_done = declined.apply(&back_done, at("2025-09-30T09:00:00Z"));
+    let cleared = to_bob_done.apply(&assignee(None), at("2025-09-30T10:00:00Z"));
+    let retitled = cleared.apply(
+        &TaskChanges {
+            title: Some(Title::parse("Write the final report").unwrap()),
+            ..TaskChanges::default()
+        },
+        at("2025-09-30T11:00:00Z"),
+    );
+    let changes = [
+        (None, Some(&created)),
+        (None, Some(&born_assigned)),
+        (Some(&created), Some(&to_bob)),
+        (Some(&to_bob), Some(&to_carol)),
+        (Some(&to_carol), Some(&declined)),
+        (Some(&declined), Some(&to_bob_done)),
+        (Some(&to_bob_done), Some(&cleared)),
+        (Some(&cleared), Some(&retitled)),
+    ];
+    let mut batch = Event::default();
+    batch.records = changes
+        .into_iter()
+        .enumerate()
+        .map(|(sequence, (old, new))| stream_record(old, new, sequence))
+        .collect();
+    batch
+}
+
+#[test]
+fn sharing_records_give_the_assignment_events() {
+    use TaskEventKind::*;
+    let events: Vec<_> = sharing_batch()
+        .records
+        .into_iter()
+        .map(|record| task_event(record).unwrap().unwrap())
+        .collect();
+    let kinds: Vec<_> = events.iter().map(|event| event.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Created, Created, Assigned, Assigned, Unassigned, Assigned, Unassigned, Updated
+        ]
+    );
+    let previous: Vec<_> = events
+        .iter()
+        .map(|event| event.previous_assignee.as_ref().map(UserId::as_str))
+        .collect();
+    assert_eq!(
+        previous,
+        [
+            None,
+            None,
+            None,
+            Some(BOB),
+            Some(CAROL),
+            None,
+            Some(BOB),
+            None
+        ]
+    );
+}
+
+/// The rule of docs/events.md's consumer that notifies a task's new assignee.
+fn notify_assignee_pattern() -> Value {
+    json!({"source": ["task-api"], "detail-type": ["TaskAssigned", "TaskCreated"]})
+}
+
+/// The completion rule of template.yaml, with the branch for a completion that is part of
+/// an assignment event (docs/events.md).
+fn completions_pattern() -> Value {
+    json!({"source": ["task-api"], "$or": [
+        {"detail-type": ["TaskCompleted"]},
+        {"detail-type": ["TaskCreated"], "detail": {"status": ["completed"]}},
+        {"detail-type": ["TaskAssigned", "TaskUnassigned"],
+         "detail": {"status": ["completed"], "previousStatus": ["pending", "in_progress"]}},
+    ]})
+}
+
+fn by_dedup_key(events: &[Value]) -> BTreeMap<String, &Value> {
+    events
+        .iter()
+        .map(|e| (e["detail"]["dedupKey"].as_str().unwrap().to_owned(), e))
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs the local EventBridge (moto) that make test starts"]
+async fn assignments_reach_consumers_as_task_assigned_and_task_unassigned() {
+    let bus = Bus::new().await;
+    let notify = bus
+        .consumer("notify-assignee", notify_assignee_pattern())
+        .await;
+    let completions = bus.consumer("completions", completions_pattern()).await;
+    let batch = sharing_batch();
+    let report = bus.handler().await.process(batch.clone(), None).await;
+    assert!(report.failures.is_empty(), "{report:?}");
+    assert_eq!(report.published, 8);
+
+    let events = bus.received(8).await;
+    let by_key = by_dedup_key(&events);
+    assert_eq!(by_key.len(), 8, "each record once: {events:#?}");
+    let keys = sequences(&batch, 0..8);
+    let (null, bob, carol) = (Value::Null, json!(BOB), json!(CAROL));
+    let (pending, completed) = (json!("pending"), json!("completed"));
+    // (detail-type, assignee, previousAssignee, previousStatus, status, changedFields)
+    let expected = [
+        ("TaskCreated", &null, &null, &null, &pending, None),
+        ("TaskCreated", &bob, &null, &null, &pending, None),
+        (
+            "TaskAssigned",
+            &bob,
+            &null,
+            &pending,
+            &pending,
+            Some(json!(["assignee"])),
+        ),
+        (
+            "TaskAssigned",
+            &carol,
+            &bob,
+            &pending,
+            &pending,
+            Some(json!(["assignee"])),
+        ),
+        (
+            "TaskUnassigned",
+            &null,
+            &carol,
+            &pending,
+            &pending,
+            Some(json!(["assignee"])),
+        ),
+        (
+            "TaskAssigned",
+            &bob,
+            &null,
+            &pending,
+            &completed,
+            Some(json!(["assignee", "completedAt", "status"])),
+        ),
+        (
+            "TaskUnassigned",
+            &null,
+            &bob,
+            &completed,
+            &completed,
+            Some(json!(["assignee"])),
+        ),
+        (
+            "TaskUpdated",
+            &null,
+            &null,
+            &completed,
+            &completed,
+            Some(json!(["title"])),
+        ),
+    ];
+    for (position, (detail_type, assignee, previous, previous_status, status, changed)) in
+        expected.into_iter().enumerate()
+    {
+        let event = by_key[&keys[position]];
+        let detail = &event["detail"];
+        let at = format!("record {position}");
+        assert_eq!(event["source"], "task-api", "{at}");
+        assert_eq!(event["detail-type"], detail_type, "{at}");
+        assert_eq!(&detail["assignee"], assignee, "{at}");
+        assert_eq!(&detail["previousAssignee"], previous, "{at}");
+        assert_eq!(&detail["previousStatus"], previous_status, "{at}");
+        assert_eq!(&detail["status"], status, "{at}");
+        assert_eq!(detail.get("changedFields"), changed.as_ref(), "{at}");
+        assert_eq!(
+            detail["ownerId"], "4f8e1c2a-0b3d-4e5f-8a9b-1c2d3e4f5a6b",
+            "{at}"
+        );
+    }
+
+    // The notifying consumer gets every assignment, and every creation, where it skips a
+    // task created without an assignee: each new assignee once, the records' order kept
+    // by `version` within a task.
+    let notified = notify.received(5).await;
+    let notified = by_dedup_key(&notified);
+    let expected_keys: Vec<&String> = [0, 1, 2, 3, 5].iter().map(|p| &keys[*p]).collect();
+    assert_eq!(notified.keys().collect::<Vec<_>>(), expected_keys);
+    let to_notify: Vec<&str> = notified
+        .values()
+        .filter_map(|event| event["detail"]["assignee"].as_str())
+        .collect();
+    assert_eq!(to_notify, [BOB, BOB, CAROL, BOB]);
+
+    // The completion rule, with its branch for assignment events, gets the completion that
+    // came with the reassignment, and not the clearing of a task that stays completed.
+    let completed = completions.received(1).await;
+    assert_eq!(dedup_keys(&completed), [keys[5].clone()], "{completed:#?}");
 }
 
 /// An HTTP proxy on loopback in front of moto that turns PutEvents answers into partial

@@ -34,10 +34,12 @@ async fn create_answers_201_with_location_etag_and_the_normalised_task() {
         task["createdAt"].as_str().unwrap().len(),
         "2025-09-29T10:00:00.000Z".len()
     );
-    assert!(
-        task.get("ownerId").is_none(),
-        "the owner is never shown: {task}"
+    assert_eq!(
+        task["ownerId"],
+        api.caller.as_str(),
+        "read-only, the creator"
     );
+    assert_eq!(task["assignee"], json!(null), "not shared unless asked");
 }
 
 #[tokio::test]

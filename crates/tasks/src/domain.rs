@@ -47,7 +47,9 @@ impl UserId {
         let chars = raw.chars().count();
         let refused = |c: char| c.is_whitespace() || c.is_control();
         if chars == 0 || chars > Self::MAX_CHARS || raw.chars().any(refused) {
-            return Err("must be a user id: 1 to 128 characters, without white space or control characters");
+            return Err(
+                "must be a user id: 1 to 128 characters, without white space or control characters",
+            );
         }
         Ok(Self(raw.to_owned()))
     }
@@ -190,6 +192,14 @@ wire_enum!(
         Low => "low",
         #[default] Medium => "medium",
         High => "high",
+    }
+);
+
+wire_enum!(
+    /// Which tasks a listing shows: the caller's own, or those shared with them.
+    Scope, "must be one of owned, assigned", {
+        #[default] Owned => "owned",
+        Assigned => "assigned",
     }
 );
 
@@ -473,7 +483,9 @@ pub enum Refusal {
     NotFound,
     /// The fields (for an update) the caller may not change; empty for a delete.
     Forbidden(Vec<&'static str>),
-    Stale { current: Version },
+    Stale {
+        current: Version,
+    },
 }
 
 /// A write a caller asks for.
@@ -767,12 +779,27 @@ mod tests {
     #[test]
     fn user_id_is_1_to_128_characters_without_white_space_or_controls() {
         assert!(UserId::parse("2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b").is_ok());
-        assert!(UserId::parse(&"é".repeat(128)).is_ok(), "counted in characters");
+        assert!(
+            UserId::parse(&"é".repeat(128)).is_ok(),
+            "counted in characters"
+        );
         assert!(UserId::parse(&"é".repeat(129)).is_err());
-        for bad in ["", "bob smith", " bob", "bob\t", "bob\u{a0}", "bob\u{2003}", "bob\u{7}"] {
+        for bad in [
+            "",
+            "bob smith",
+            " bob",
+            "bob\t",
+            "bob\u{a0}",
+            "bob\u{2003}",
+            "bob\u{7}",
+        ] {
             assert!(UserId::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(UserId::parse("Bob").unwrap().as_str(), "Bob", "never folded");
+        assert_eq!(
+            UserId::parse("Bob").unwrap().as_str(),
+            "Bob",
+            "never folded"
+        );
     }
 
     #[test]
@@ -822,7 +849,10 @@ mod tests {
         };
         let (alice, bob, carol) = (user("alice"), user("bob"), user("carol"));
         let update = Write::Update;
-        assert_eq!(authorize(None, &alice, update(&status), None), Err(Refusal::NotFound));
+        assert_eq!(
+            authorize(None, &alice, update(&status), None),
+            Err(Refusal::NotFound)
+        );
         assert_eq!(
             authorize(Some(&task), &carol, update(&status), stale),
             Err(Refusal::NotFound)
@@ -842,11 +872,24 @@ mod tests {
         );
         assert_eq!(
             authorize(Some(&task), &bob, update(&status), stale),
-            Err(Refusal::Stale { current: Version::FIRST })
+            Err(Refusal::Stale {
+                current: Version::FIRST
+            })
         );
-        assert_eq!(authorize(Some(&task), &bob, update(&status), Some(Version::FIRST)), Ok(Role::Assignee));
-        assert_eq!(authorize(Some(&task), &bob, update(&decline), None), Ok(Role::Assignee));
-        for write in [update(&details), update(&reassign), update(&decline), Write::Delete] {
+        assert_eq!(
+            authorize(Some(&task), &bob, update(&status), Some(Version::FIRST)),
+            Ok(Role::Assignee)
+        );
+        assert_eq!(
+            authorize(Some(&task), &bob, update(&decline), None),
+            Ok(Role::Assignee)
+        );
+        for write in [
+            update(&details),
+            update(&reassign),
+            update(&decline),
+            Write::Delete,
+        ] {
             assert_eq!(authorize(Some(&task), &alice, write, None), Ok(Role::Owner));
         }
         assert!(details.need_owner() && reassign.need_owner());
@@ -856,9 +899,21 @@ mod tests {
     #[test]
     fn applying_an_assignee_sets_or_clears_it() {
         let task = shared_task();
-        let cleared = task.apply(&TaskChanges { assignee: Some(None), ..Default::default() }, Timestamp::now());
+        let cleared = task.apply(
+            &TaskChanges {
+                assignee: Some(None),
+                ..Default::default()
+            },
+            Timestamp::now(),
+        );
         assert_eq!(cleared.assignee, None);
-        let carol = TaskChanges { assignee: Some(Some(user("carol"))), ..Default::default() };
-        assert_eq!(cleared.apply(&carol, Timestamp::now()).assignee, Some(user("carol")));
+        let carol = TaskChanges {
+            assignee: Some(Some(user("carol"))),
+            ..Default::default()
+        };
+        assert_eq!(
+            cleared.apply(&carol, Timestamp::now()).assignee,
+            Some(user("carol"))
+        );
     }
 }

@@ -41,6 +41,10 @@ pub enum ApiError {
     Unauthenticated,
     #[error("no such task")]
     NotFound,
+    /// The caller sees the task (its assignee) but may not do this: change these fields
+    /// (an update) or, with none, delete it.
+    #[error("forbidden: {fields:?}")]
+    Forbidden { fields: Vec<&'static str> },
     #[error("method not allowed")]
     MethodNotAllowed { allow: String },
     #[error("If-Match does not match version {current}")]
@@ -98,6 +102,22 @@ impl ApiError {
                 "not-found",
                 "Task not found",
                 "there is no task with this id for this caller".into(),
+            ),
+            Self::Forbidden { fields } if fields.is_empty() => (
+                S::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                "only the task's owner may delete it; its assignee may decline it with {\"assignee\": null}".into(),
+            ),
+            Self::Forbidden { fields } => (
+                S::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                format!(
+                    "as the task's assignee you may change its status or decline it; not {}; nothing was changed",
+                    fields.join(", ")
+                )
+                .into(),
             ),
             Self::MethodNotAllowed { allow } => (
                 S::METHOD_NOT_ALLOWED,
@@ -168,7 +188,7 @@ impl ApiError {
             detail: String,
             instance: &'a str,
             #[serde(skip_serializing_if = "Option::is_none")]
-            errors: Option<&'a [FieldError]>,
+            errors: Option<Vec<FieldError>>,
         }
         let (status, kind, title, detail) = self.describe();
         let problem = Problem {
@@ -178,7 +198,13 @@ impl ApiError {
             detail: detail.into_owned(),
             instance: request_id,
             errors: match self {
-                Self::Validation(errors) => Some(errors),
+                Self::Validation(errors) => Some(errors.clone()),
+                Self::Forbidden { fields } if !fields.is_empty() => Some(
+                    fields
+                        .iter()
+                        .map(|field| FieldError::new(*field, forbidden_reason(field)))
+                        .collect(),
+                ),
                 _ => None,
             },
         };
@@ -247,10 +273,20 @@ impl ApiError {
     }
 }
 
+/// Why an assignee may not change `field`.
+fn forbidden_reason(field: &str) -> &'static str {
+    if field == "assignee" {
+        "an assignee may only set it to null, to decline the task"
+    } else {
+        "may only be changed by the task's owner"
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::NotFound,
+            StoreError::Forbidden { fields } => Self::Forbidden { fields },
             StoreError::VersionMismatch { current } => Self::PreconditionFailed { current },
             StoreError::Throttled(_) | StoreError::Unavailable(_) => Self::Unavailable(error),
             StoreError::IdempotencyKeyReused => Self::IdempotencyKeyReused,

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use super::error::{ApiError, FieldError};
 use crate::domain::{
-    Description, IdempotencyKey, NewTask, UserId, Priority, Rejection, Status, Tag, Tags,
-    TaskChanges, TaskId, Timestamp, Title, Version,
+    Description, IdempotencyKey, NewTask, Priority, Rejection, Scope, Status, Tag, Tags,
+    TaskChanges, TaskId, Timestamp, Title, UserId, Version,
 };
 
 /// Bodies over this size are refused with 413 before they are parsed.
@@ -16,7 +16,11 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const DEFAULT_PAGE_SIZE: u16 = 20;
 pub const MAX_PAGE_SIZE: u16 = 100;
 
-const WRITABLE_FIELDS: &str = "title, description, status, priority, dueDate, tags";
+const WRITABLE_FIELDS: &str = "title, description, status, priority, dueDate, tags, assignee";
+
+/// The header that names the caller of a local request (`make dev`, the tests), honoured
+/// only where a local caller is configured: never in a deployed function.
+pub const LOCAL_CALLER_HEADER: &str = "x-local-caller";
 const READ_ONLY_FIELDS: &[&str] = &[
     "taskId",
     "createdAt",
@@ -29,10 +33,11 @@ const READ_ONLY_FIELDS: &[&str] = &[
 ];
 
 /// The authenticated caller: the Cognito `sub` that API Gateway's authorizer put in the
-/// REST request context. Never from the body, the query or a header. The authorizer has
-/// checked the token's signature, issuer and expiry, not which app client it was issued
-/// to: where `allowed_client_ids` is configured, the ID token's `aud` must be one of them.
-/// Without claims, the configured local caller (local builds only), else 401.
+/// REST request context. Never from the body or the query; from a header only locally. The
+/// authorizer has checked the token's signature, issuer and expiry, not which app client it
+/// was issued to: where `allowed_client_ids` is configured, the ID token's `aud` must be one
+/// of them. Without claims, and only where a local caller is configured (local builds): the
+/// caller that `X-Local-Caller` names, else the local caller. Else 401.
 pub fn caller(
     request: &Request,
     allowed_client_ids: &[String],
@@ -43,7 +48,15 @@ pub fn caller(
         _ => None,
     };
     let Some(claims) = claims else {
-        return local_caller.cloned().ok_or(ApiError::Unauthenticated);
+        let local_caller = local_caller.ok_or(ApiError::Unauthenticated)?;
+        return match request.headers().get(LOCAL_CALLER_HEADER) {
+            None => Ok(local_caller.clone()),
+            Some(named) => named
+                .to_str()
+                .ok()
+                .and_then(|id| UserId::parse(id).ok())
+                .ok_or(ApiError::Unauthenticated),
+        };
     };
     let claim = |name: &str| claims.get(name).and_then(Value::as_str);
     if !allowed_client_ids.is_empty() {
@@ -153,7 +166,9 @@ fn is_json(content_type: &str) -> bool {
 }
 
 /// Validates the writable fields of a body into changes; every bad field is reported.
-pub fn task_changes(body: &Map<String, Value>) -> Result<TaskChanges, ApiError> {
+/// `caller` may not name themselves as the assignee: an owner does not assign a task to
+/// themselves, and an assignee declines with `null`.
+pub fn task_changes(body: &Map<String, Value>, caller: &UserId) -> Result<TaskChanges, ApiError> {
     let mut errors = Vec::new();
     let mut changes = TaskChanges::default();
     for (name, value) in body {
@@ -184,6 +199,7 @@ pub fn task_changes(body: &Map<String, Value>) -> Result<TaskChanges, ApiError> 
                     .map(|v| changes.priority = Some(v)),
             ),
             "dueDate" => check(due_date(value).map(|due| changes.due_date = Some(due))),
+            "assignee" => check(assignee(value, caller).map(|a| changes.assignee = Some(a))),
             "tags" => match tags(value) {
                 Ok(tags) => changes.tags = Some(tags),
                 Err(tag_errors) => errors.extend(tag_errors),
@@ -202,8 +218,8 @@ pub fn task_changes(body: &Map<String, Value>) -> Result<TaskChanges, ApiError> 
 }
 
 /// The body of `POST /tasks`: `title` and any other writable field.
-pub fn new_task(body: &Map<String, Value>) -> Result<NewTask, ApiError> {
-    let changes = task_changes(body);
+pub fn new_task(body: &Map<String, Value>, caller: &UserId) -> Result<NewTask, ApiError> {
+    let changes = task_changes(body, caller);
     let title_missing = !body.contains_key("title");
     let changes = match (changes, title_missing) {
         (Ok(changes), false) => changes,
@@ -223,12 +239,13 @@ pub fn new_task(body: &Map<String, Value>) -> Result<NewTask, ApiError> {
     task.priority = changes.priority.unwrap_or_default();
     task.due_date = changes.due_date.flatten();
     task.tags = changes.tags.unwrap_or_default();
+    task.assignee = changes.assignee.flatten();
     Ok(task)
 }
 
 /// The body of `PUT`/`PATCH /tasks/{taskId}`: at least one writable field.
-pub fn update(body: &Map<String, Value>) -> Result<TaskChanges, ApiError> {
-    let changes = task_changes(body)?;
+pub fn update(body: &Map<String, Value>, caller: &UserId) -> Result<TaskChanges, ApiError> {
+    let changes = task_changes(body, caller)?;
     if changes.is_empty() {
         return Err(ApiError::InvalidBody(format!(
             "the body must hold at least one of {WRITABLE_FIELDS}"
@@ -242,6 +259,19 @@ fn due_date(value: &Value) -> Result<Option<Timestamp>, Rejection> {
     match value {
         Value::Null => Ok(None),
         value => string(value).and_then(Timestamp::parse).map(Some),
+    }
+}
+
+/// `null` clears the assignee; a user id other than the caller's sets it.
+fn assignee(value: &Value, caller: &UserId) -> Result<Option<UserId>, Rejection> {
+    match value {
+        Value::Null => Ok(None),
+        value => match string(value).and_then(UserId::parse)? {
+            own if own == *caller => Err(
+                "must not be your own id: an owner does not assign a task to themselves, and an assignee declines with null",
+            ),
+            assignee => Ok(Some(assignee)),
+        },
     }
 }
 
@@ -283,6 +313,7 @@ fn tags(value: &Value) -> Result<Tags, Vec<FieldError>> {
 /// The query of `GET /tasks`.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ListParams {
+    pub scope: Scope,
     pub status: Option<Status>,
     pub limit: u16,
     pub next_token: Option<String>,
@@ -307,6 +338,7 @@ pub fn list_params(request: &Request) -> Result<ListParams, ApiError> {
         }
         seen.push(name);
         let result = match name {
+            "scope" => Scope::parse(value).map(|s| params.scope = s),
             "status" => Status::parse(value).map(|s| params.status = Some(s)),
             "limit" => digits(value)
                 .filter(|n| (1..=u64::from(MAX_PAGE_SIZE)).contains(n))
@@ -317,7 +349,7 @@ pub fn list_params(request: &Request) -> Result<ListParams, ApiError> {
                 params.next_token = Some(value.to_owned());
                 Ok(())
             }
-            _ => Err("is not a known query parameter (status, limit, nextToken)"),
+            _ => Err("is not a known query parameter (scope, status, limit, nextToken)"),
         };
         if let Err(message) = result {
             errors.push(FieldError::new(name, message));
@@ -337,6 +369,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn me() -> UserId {
+        UserId::parse("alice").unwrap()
+    }
+
     fn object(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()
     }
@@ -350,7 +386,7 @@ mod tests {
 
     #[test]
     fn create_takes_defaults_for_absent_fields() {
-        let task = new_task(&object(json!({"title": " Buy milk "}))).unwrap();
+        let task = new_task(&object(json!({"title": " Buy milk "})), &me()).unwrap();
         assert_eq!(task.title.as_str(), "Buy milk");
         assert_eq!(
             (task.status, task.priority),
@@ -371,7 +407,7 @@ mod tests {
             "taskId": "x",
             "colour": "red"
         }));
-        let mut got = fields(new_task(&body).unwrap_err());
+        let mut got = fields(new_task(&body, &me()).unwrap_err());
         got.sort();
         let mut want = vec![
             "title",
@@ -390,19 +426,22 @@ mod tests {
 
     #[test]
     fn update_without_any_writable_field_is_refused() {
-        assert!(matches!(update(&Map::new()), Err(ApiError::InvalidBody(_))));
-        let changes = update(&object(json!({"dueDate": null}))).unwrap();
+        assert!(matches!(
+            update(&Map::new(), &me()),
+            Err(ApiError::InvalidBody(_))
+        ));
+        let changes = update(&object(json!({"dueDate": null})), &me()).unwrap();
         assert_eq!(changes.due_date, Some(None));
     }
 
     #[test]
     fn null_is_not_a_string_except_for_due_date() {
         assert_eq!(
-            fields(update(&object(json!({"title": null}))).unwrap_err()),
+            fields(update(&object(json!({"title": null})), &me()).unwrap_err()),
             ["title"]
         );
         assert_eq!(
-            fields(update(&object(json!({"tags": null}))).unwrap_err()),
+            fields(update(&object(json!({"tags": null})), &me()).unwrap_err()),
             ["tags"]
         );
     }
@@ -432,5 +471,55 @@ mod tests {
         assert!(is_json("application/merge-patch+json"));
         assert!(!is_json("text/plain"));
         assert!(!is_json("application/x-www-form-urlencoded"));
+    }
+
+    #[test]
+    fn assignee_is_a_user_id_or_null_but_never_the_caller() {
+        let changes = update(&object(json!({"assignee": "bob"})), &me()).unwrap();
+        assert_eq!(changes.assignee, Some(Some(UserId::parse("bob").unwrap())));
+        let changes = update(&object(json!({"assignee": null})), &me()).unwrap();
+        assert_eq!(changes.assignee, Some(None));
+        for bad in [json!("alice"), json!("bob smith"), json!(""), json!(7)] {
+            let body = object(json!({ "assignee": bad }));
+            assert_eq!(
+                fields(update(&body, &me()).unwrap_err()),
+                ["assignee"],
+                "{bad}"
+            );
+        }
+        let task = new_task(&object(json!({"title": "t", "assignee": "bob"})), &me()).unwrap();
+        assert_eq!(task.assignee, Some(UserId::parse("bob").unwrap()));
+    }
+
+    #[test]
+    fn a_local_request_acts_as_the_caller_its_header_names_only_where_one_is_configured() {
+        let local = UserId::parse("local-user").unwrap();
+        let named = |value: Option<&str>| {
+            let mut request = Request::default();
+            if let Some(value) = value {
+                request
+                    .headers_mut()
+                    .insert(LOCAL_CALLER_HEADER, value.parse().unwrap());
+            }
+            request
+        };
+        let as_id = |result: Result<UserId, ApiError>| result.map(|id| id.as_str().to_owned());
+        assert_eq!(
+            as_id(caller(&named(None), &[], Some(&local))).unwrap(),
+            "local-user"
+        );
+        assert_eq!(
+            as_id(caller(&named(Some("bob")), &[], Some(&local))).unwrap(),
+            "bob"
+        );
+        assert!(matches!(
+            caller(&named(Some("two words")), &[], Some(&local)),
+            Err(ApiError::Unauthenticated)
+        ));
+        // Deployed, no local caller is configured: the header is never honoured.
+        assert!(matches!(
+            caller(&named(Some("bob")), &[], None),
+            Err(ApiError::Unauthenticated)
+        ));
     }
 }

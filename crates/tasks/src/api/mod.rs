@@ -17,11 +17,11 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::domain::{UserId, Task, TaskId, Timestamp, Version};
+use crate::domain::{Task, TaskId, Timestamp, UserId, Version};
 use crate::store::{Creation, ListQuery, TaskStore};
 use crate::telemetry::{self, RequestRecord};
 pub use error::{ApiError, FieldError};
-use page_token::PageTokenSigner;
+use page_token::{Listing, PageTokenSigner};
 use routes::{Function, Operation, Resource};
 
 /// What every handler needs, built once per process in `main`.
@@ -295,7 +295,7 @@ impl<S: TaskStore> App<S> {
         request: &Request,
     ) -> Result<Response<Body>, ApiError> {
         let key = input::idempotency_key(request.headers())?;
-        let new = input::new_task(&input::json_object(request)?)?;
+        let new = input::new_task(&input::json_object(request)?, &caller)?;
         let task = Task::create(TaskId::new_random(), caller, new, Timestamp::now());
         let (task, replayed) = match key {
             None => {
@@ -365,20 +365,22 @@ impl<S: TaskStore> App<S> {
             .page_tokens
             .as_ref()
             .ok_or(ApiError::Misconfigured("PAGE_TOKEN_SECRET is not set"))?;
+        let listing = Listing {
+            caller: &caller,
+            scope: params.scope,
+            status: params.status,
+        };
         let after = match &params.next_token {
             None => None,
-            Some(token) => Some(
-                page_tokens
-                    .verify(&caller, params.status, token)
-                    .ok_or_else(|| {
-                        ApiError::field(
-                            "nextToken",
-                            "is not a token from a previous page of this listing",
-                        )
-                    })?,
-            ),
+            Some(token) => Some(page_tokens.verify(&listing, token).ok_or_else(|| {
+                ApiError::field(
+                    "nextToken",
+                    "is not a token from a previous page of this listing",
+                )
+            })?),
         };
         let query = ListQuery {
+            scope: params.scope,
             status: params.status,
             limit: params.limit,
             after,
@@ -398,9 +400,7 @@ impl<S: TaskStore> App<S> {
         let body = Listed {
             tasks: page.tasks.iter().map(TaskView::from).collect(),
             count: page.tasks.len(),
-            next_token: page
-                .next
-                .map(|cursor| page_tokens.sign(&caller, params.status, &cursor)),
+            next_token: page.next.map(|cursor| page_tokens.sign(&listing, &cursor)),
         };
         Ok(json(StatusCode::OK, &body))
     }
@@ -414,7 +414,7 @@ impl<S: TaskStore> App<S> {
     ) -> Result<Response<Body>, ApiError> {
         let id = input::task_id(request)?;
         let expected = input::if_match(request.headers())?;
-        let changes = input::update(&input::json_object(request)?)?;
+        let changes = input::update(&input::json_object(request)?, &caller)?;
         let task = invocation
             .dynamodb(
                 self.store

@@ -7,15 +7,27 @@
 //! - [`handler`]: one batch of records to published events and the batch's item failures;
 //! - [`client`]: the EventBridge client, built once in `main`.
 //!
-//! Each record of a task gives one event, named by its `detail-type`:
+//! Each record of a task gives one event, named by its `detail-type`; the first row that
+//! applies wins:
 //!
 //! | record | event |
 //! |---|---|
-//! | `INSERT` | `TaskCreated` |
+//! | `INSERT` | `TaskCreated` (also when created with an assignee: see its `assignee`) |
+//! | `MODIFY`, the assignee became a user other than before (assigned, reassigned) | `TaskAssigned` |
+//! | `MODIFY`, the assignee became none (cleared by the owner, declined by the assignee) | `TaskUnassigned` |
 //! | `MODIFY`, status became `completed` | `TaskCompleted` |
 //! | `MODIFY`, status left `completed` | `TaskReopened` |
 //! | any other `MODIFY` | `TaskUpdated` |
 //! | `REMOVE` | `TaskDeleted` |
+//!
+//! One write that changes both the assignee and the status (completes and reassigns, say)
+//! is one record, so one event: the assignment event. Its `previousStatus`, `status` and
+//! `changedFields` still tell the status change, so a consumer of completions also takes the
+//! assignment events with `status: [completed]` and `previousStatus: [pending, in_progress]`
+//! (as template.yaml's completion rule does). The other precedence would have hidden
+//! assignments inside status events, to be found by an `assignee` that is not null, which a
+//! pattern matches less simply than two strings. Every event carries `previousAssignee`, as
+//! it carries `previousStatus`.
 //!
 //! Idempotency records share the table but are not tasks: they never give an event (the
 //! event source mapping's filter keeps them from invoking the function at all; this module
@@ -30,7 +42,7 @@ use aws_lambda_events::event::dynamodb::EventRecord;
 use serde::Serialize;
 
 use crate::api::TaskView;
-use crate::domain::{Status, Task};
+use crate::domain::{Status, Task, UserId};
 use crate::store::items::TaskItem;
 
 pub use client::eventbridge_client;
@@ -54,15 +66,21 @@ pub enum TaskEventKind {
     Updated,
     Completed,
     Reopened,
+    /// The assignee became a user other than before: assigned, or reassigned.
+    Assigned,
+    /// The assignee became none: cleared by the owner, or declined by the assignee.
+    Unassigned,
     Deleted,
 }
 
 impl TaskEventKind {
-    pub const ALL: [TaskEventKind; 5] = [
+    pub const ALL: [TaskEventKind; 7] = [
         Self::Created,
         Self::Updated,
         Self::Completed,
         Self::Reopened,
+        Self::Assigned,
+        Self::Unassigned,
         Self::Deleted,
     ];
 
@@ -73,6 +91,8 @@ impl TaskEventKind {
             Self::Updated => "TaskUpdated",
             Self::Completed => "TaskCompleted",
             Self::Reopened => "TaskReopened",
+            Self::Assigned => "TaskAssigned",
+            Self::Unassigned => "TaskUnassigned",
             Self::Deleted => "TaskDeleted",
         }
     }
@@ -86,6 +106,8 @@ pub struct TaskEvent {
     pub task: Task,
     /// The status before the change; `None` for a created task.
     pub previous_status: Option<Status>,
+    /// The assignee before the change; `None` for a created task, or one that had none.
+    pub previous_assignee: Option<UserId>,
     /// For a modification: the API names of the fields whose value changed, sorted
     /// (`updatedAt` and `version` change with every write and are not listed). `None` for a
     /// created or deleted task.
@@ -99,36 +121,41 @@ pub struct TaskEvent {
 impl TaskEvent {
     /// The event of a change from `old` to `new` (`None`: no such task before, or after).
     pub fn of_change(old: Option<Task>, new: Option<Task>, dedup_key: String) -> Option<Self> {
-        let event = |kind, task, previous_status, changed_fields| TaskEvent {
-            kind,
-            task,
-            previous_status,
-            changed_fields,
-            dedup_key,
+        // `previous`: the status and assignee before the change, if there was a task.
+        let event = |kind, task, previous: Option<(Status, Option<UserId>)>, changed_fields| {
+            let (previous_status, previous_assignee) = previous.unzip();
+            TaskEvent {
+                kind,
+                task,
+                previous_status,
+                previous_assignee: previous_assignee.flatten(),
+                changed_fields,
+                dedup_key,
+            }
         };
         match (old, new) {
             (None, Some(new)) => Some(event(TaskEventKind::Created, new, None, None)),
             (Some(old), None) => {
-                let status = old.status;
-                Some(event(TaskEventKind::Deleted, old, Some(status), None))
+                let previous = (old.status, old.assignee.clone());
+                Some(event(TaskEventKind::Deleted, old, Some(previous), None))
             }
             (Some(old), Some(new)) => {
-                let was = old.status == Status::Completed;
-                let is = new.status == Status::Completed;
-                let kind = match (was, is) {
-                    (false, true) => TaskEventKind::Completed,
-                    (true, false) => TaskEventKind::Reopened,
-                    _ => TaskEventKind::Updated,
-                };
+                let kind = modification_kind(&old, &new);
                 let changed = changed_fields(&old, &new);
-                Some(event(kind, new, Some(old.status), Some(changed)))
+                Some(event(
+                    kind,
+                    new,
+                    Some((old.status, old.assignee)),
+                    Some(changed),
+                ))
             }
             (None, None) => None,
         }
     }
 
-    /// The event's `detail`: the task as the API shows it (`ownerId` included), plus
-    /// `previousStatus`, `changedFields` (modifications only) and `dedupKey`.
+    /// The event's `detail`: the task as the API shows it (`ownerId` and `assignee`
+    /// included), plus `previousStatus`, `previousAssignee`, `changedFields` (modifications
+    /// only) and `dedupKey`.
     pub fn detail(&self) -> String {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
@@ -136,6 +163,7 @@ impl TaskEvent {
             #[serde(flatten)]
             task: TaskView<'a>,
             previous_status: Option<&'static str>,
+            previous_assignee: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             changed_fields: Option<&'a [String]>,
             dedup_key: &'a str,
@@ -143,6 +171,7 @@ impl TaskEvent {
         let detail = Detail {
             task: TaskView::from(&self.task),
             previous_status: self.previous_status.map(Status::as_str),
+            previous_assignee: self.previous_assignee.as_ref().map(UserId::as_str),
             changed_fields: self.changed_fields.as_deref(),
             dedup_key: &self.dedup_key,
         };
@@ -156,6 +185,24 @@ impl TaskEvent {
             detail_type: self.kind.detail_type(),
             detail: self.detail(),
         }
+    }
+}
+
+/// What a modification from `old` to `new` is, by the module's table: a change of the
+/// assignee first, then a change into or out of `completed`.
+fn modification_kind(old: &Task, new: &Task) -> TaskEventKind {
+    if new.assignee != old.assignee {
+        return match new.assignee {
+            Some(_) => TaskEventKind::Assigned,
+            None => TaskEventKind::Unassigned,
+        };
+    }
+    let was = old.status == Status::Completed;
+    let is = new.status == Status::Completed;
+    match (was, is) {
+        (false, true) => TaskEventKind::Completed,
+        (true, false) => TaskEventKind::Reopened,
+        _ => TaskEventKind::Updated,
     }
 }
 
@@ -256,7 +303,10 @@ fn task_from_image(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::{Description, Priority, Tag, Tags, Timestamp, Title, Version};
+    use crate::domain::{
+        Description, Priority, Role, Tag, Tags, TaskChanges, Timestamp, Title, Version, Write,
+        authorize,
+    };
     use crate::store::items::{self, IdempotencyRecord};
 
     /// The sample task of the store's tests, pending.
@@ -377,7 +427,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn detail_is_the_task_as_the_api_shows_it_plus_owner_previous_status_and_key() {
+    fn detail_is_the_task_as_the_api_shows_it_plus_what_was_before_and_key() {
         let old = pending_task();
         let event =
             TaskEvent::of_change(Some(old.clone()), Some(completed(&old)), "42".into()).unwrap();
@@ -395,9 +445,12 @@ pub(crate) mod tests {
             serde_json::json!(["completedAt", "status"])
         );
         assert_eq!(detail["dedupKey"], "42");
+        assert!(detail["assignee"].is_null());
+        assert!(detail["previousAssignee"].is_null());
         assert_eq!(
             detail.as_object().unwrap().len(),
-            api_view.as_object().unwrap().len() + 4
+            api_view.as_object().unwrap().len() + 4,
+            "previousStatus, previousAssignee, changedFields, dedupKey"
         );
 
         let created = TaskEvent::of_change(None, Some(old), "1".into()).unwrap();
@@ -506,6 +559,245 @@ pub(crate) mod tests {
             task_event(record("UPSERT", "5", None, Some(task))),
             Err(RecordError::UnknownEventName(_))
         ));
+    }
+
+    // ---- The assignee ----------------------------------------------------------------
+
+    fn user(id: &str) -> UserId {
+        UserId::parse(id).unwrap()
+    }
+
+    /// `task` after `changes`, as the API writes them (the next version).
+    fn after(task: &Task, changes: &TaskChanges) -> Task {
+        task.apply(changes, Timestamp::parse("2025-09-30T16:00:00Z").unwrap())
+    }
+
+    /// The changes that set the assignee to `to` (`None`: clear or decline).
+    fn assignee(to: Option<&str>) -> TaskChanges {
+        TaskChanges {
+            assignee: Some(to.map(user)),
+            ..TaskChanges::default()
+        }
+    }
+
+    fn status(status: Status) -> TaskChanges {
+        TaskChanges {
+            status: Some(status),
+            ..TaskChanges::default()
+        }
+    }
+
+    fn change(old: &Task, new: &Task) -> TaskEvent {
+        TaskEvent::of_change(Some(old.clone()), Some(new.clone()), "50".into()).unwrap()
+    }
+
+    fn detail(event: &TaskEvent) -> serde_json::Value {
+        serde_json::from_str(&event.detail()).unwrap()
+    }
+
+    /// The pending sample task, assigned to bob.
+    fn assigned_to_bob() -> Task {
+        after(&pending_task(), &assignee(Some("bob")))
+    }
+
+    #[test]
+    fn assigning_a_task_is_task_assigned_without_a_previous_assignee() {
+        let old = pending_task();
+        let new = assigned_to_bob();
+        let event = change(&old, &new);
+        assert_eq!(event.kind, TaskEventKind::Assigned);
+        assert_eq!(event.previous_assignee, None);
+        assert_eq!(event.previous_status, Some(Status::Pending));
+        assert_eq!(event.changed_fields.as_deref().unwrap(), ["assignee"]);
+        assert_eq!(event.entry().detail_type, "TaskAssigned");
+        let detail = detail(&event);
+        assert_eq!(detail["assignee"], "bob");
+        assert!(detail["previousAssignee"].is_null());
+        assert_eq!(detail["ownerId"], "user-1");
+        assert_eq!(detail["changedFields"], serde_json::json!(["assignee"]));
+    }
+
+    #[test]
+    fn reassigning_a_task_is_task_assigned_with_the_previous_assignee() {
+        let old = assigned_to_bob();
+        let new = after(&old, &assignee(Some("carol")));
+        let event = change(&old, &new);
+        assert_eq!(event.kind, TaskEventKind::Assigned);
+        assert_eq!(event.previous_assignee, Some(user("bob")));
+        let detail = detail(&event);
+        assert_eq!(detail["assignee"], "carol");
+        assert_eq!(detail["previousAssignee"], "bob");
+        assert_eq!(detail["changedFields"], serde_json::json!(["assignee"]));
+    }
+
+    #[test]
+    fn clearing_the_assignee_is_task_unassigned_with_the_previous_assignee() {
+        let old = assigned_to_bob();
+        let new = after(&old, &assignee(None));
+        let event = change(&old, &new);
+        assert_eq!(event.kind, TaskEventKind::Unassigned);
+        assert_eq!(event.previous_assignee, Some(user("bob")));
+        assert_eq!(event.entry().detail_type, "TaskUnassigned");
+        let detail = detail(&event);
+        assert!(detail["assignee"].is_null());
+        assert_eq!(detail["previousAssignee"], "bob");
+        assert_eq!(detail["changedFields"], serde_json::json!(["assignee"]));
+    }
+
+    #[test]
+    fn a_decline_is_the_same_record_as_a_clear_so_the_same_event() {
+        let task = assigned_to_bob();
+        let (owner, bob) = (task.owner.clone(), user("bob"));
+        let unassign = assignee(None);
+        let write = Write::Update(&unassign);
+        assert_eq!(authorize(Some(&task), &owner, write, None), Ok(Role::Owner));
+        assert_eq!(
+            authorize(Some(&task), &bob, write, None),
+            Ok(Role::Assignee)
+        );
+        // Who wrote is in no image: the owner's clear and bob's decline store the same item.
+        let (cleared, declined) = (after(&task, &unassign), after(&task, &unassign));
+        assert!(
+            !image(&declined).contains_key("assignee"),
+            "the attribute is removed"
+        );
+        assert_eq!(image(&cleared), image(&declined));
+
+        let event_of = |new: &Task, sequence| {
+            task_event(record(
+                "MODIFY",
+                sequence,
+                Some(image(&task)),
+                Some(image(new)),
+            ))
+            .unwrap()
+            .unwrap()
+        };
+        let (clear, decline) = (event_of(&cleared, "60"), event_of(&declined, "61"));
+        assert_eq!(decline.kind, TaskEventKind::Unassigned);
+        assert_eq!(decline.previous_assignee, Some(bob));
+        assert_eq!(decline.task.assignee, None);
+        assert_eq!(
+            TaskEvent {
+                dedup_key: "60".into(),
+                ..decline
+            },
+            clear
+        );
+    }
+
+    #[test]
+    fn a_write_of_both_status_and_assignee_is_the_assignment_event_which_tells_the_status() {
+        // The owner completes bob's task and hands it to carol in one write.
+        let old = assigned_to_bob();
+        let mut changes = assignee(Some("carol"));
+        changes.status = Some(Status::Completed);
+        let event = change(&old, &after(&old, &changes));
+        assert_eq!(event.kind, TaskEventKind::Assigned);
+        assert_eq!(
+            (event.previous_status, event.task.status),
+            (Some(Status::Pending), Status::Completed)
+        );
+        assert_eq!(event.previous_assignee, Some(user("bob")));
+        assert_eq!(
+            event.changed_fields.as_deref().unwrap(),
+            ["assignee", "completedAt", "status"]
+        );
+        let detail = detail(&event);
+        assert_eq!(
+            (&detail["status"], &detail["previousStatus"]),
+            (&"completed".into(), &"pending".into()),
+            "what a completion rule matches on"
+        );
+
+        // Bob completes and declines in one write: an unassignment that completes.
+        let mut changes = assignee(None);
+        changes.status = Some(Status::Completed);
+        let event = change(&old, &after(&old, &changes));
+        assert_eq!(event.kind, TaskEventKind::Unassigned);
+        assert_eq!(
+            (event.previous_status, event.task.status),
+            (Some(Status::Pending), Status::Completed)
+        );
+
+        // The owner reopens a completed task and gives it to carol: an assignment that
+        // reopens.
+        let done = after(&old, &status(Status::Completed));
+        let mut changes = assignee(Some("carol"));
+        changes.status = Some(Status::InProgress);
+        let event = change(&done, &after(&done, &changes));
+        assert_eq!(event.kind, TaskEventKind::Assigned);
+        assert_eq!(
+            (event.previous_status, event.task.status),
+            (Some(Status::Completed), Status::InProgress)
+        );
+        assert_eq!(event.task.completed_at, None);
+    }
+
+    #[test]
+    fn an_unchanged_assignee_gives_the_events_of_before() {
+        let task = assigned_to_bob();
+        let retitle = TaskChanges {
+            title: Some(Title::parse("Write the report").unwrap()),
+            ..TaskChanges::default()
+        };
+        let done = after(&task, &status(Status::Completed));
+        let cases = [
+            (
+                after(&task, &retitle),
+                TaskEventKind::Updated,
+                vec!["title"],
+            ),
+            (
+                done.clone(),
+                TaskEventKind::Completed,
+                vec!["completedAt", "status"],
+            ),
+            (
+                after(&done, &status(Status::Pending)),
+                TaskEventKind::Reopened,
+                vec!["completedAt", "status"],
+            ),
+            // Bob set again: nothing to notify, a plain update with no changed field.
+            (
+                after(&task, &assignee(Some("bob"))),
+                TaskEventKind::Updated,
+                vec![],
+            ),
+        ];
+        for (new, kind, changed) in cases {
+            let old = if kind == TaskEventKind::Reopened {
+                &done
+            } else {
+                &task
+            };
+            let event = change(old, &new);
+            let changed: Vec<String> = changed.iter().map(|f| f.to_string()).collect();
+            assert_eq!((event.kind, event.changed_fields.unwrap()), (kind, changed));
+            assert_eq!(event.previous_assignee, Some(user("bob")), "{kind:?}");
+            assert_eq!(event.task.assignee, Some(user("bob")), "{kind:?}");
+        }
+        // An unassigned task changing stays as before too.
+        let old = pending_task();
+        assert_eq!(
+            change(&old, &completed(&old)).kind,
+            TaskEventKind::Completed
+        );
+        assert_eq!(change(&old, &completed(&old)).previous_assignee, None);
+
+        // Created already assigned: one TaskCreated, whose `assignee` says who.
+        let created = TaskEvent::of_change(None, Some(task.clone()), "1".into()).unwrap();
+        assert_eq!(created.kind, TaskEventKind::Created);
+        let shown = detail(&created);
+        assert_eq!(shown["assignee"], "bob");
+        assert!(shown["previousAssignee"].is_null());
+        assert!(shown["previousStatus"].is_null());
+
+        // Deleted while assigned: the task as it was, and the assignee it had.
+        let deleted = TaskEvent::of_change(Some(task.clone()), None, "2".into()).unwrap();
+        assert_eq!(deleted.kind, TaskEventKind::Deleted);
+        assert_eq!(deleted.previous_assignee, Some(user("bob")));
+        assert_eq!(detail(&deleted)["previousAssignee"], "bob");
     }
 
     #[test]

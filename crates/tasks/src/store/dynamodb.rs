@@ -12,14 +12,13 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::client::dynamodb_client;
 use super::items::{
-    self, IdempotencyRecord, Item, OWNER_INDEX, OWNER_STATUS_INDEX, TaskItem, owner_status,
-    sort_key, task_from_item,
+    self, ASSIGNEE_INDEX, IdempotencyRecord, Item, OWNER_INDEX, OWNER_STATUS_INDEX, TaskItem,
+    owner_status, sort_key, task_from_item,
 };
-use super::{
-    Creation, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, PageCursor, StoreError, TaskPage, TaskStore,
-};
+use super::{Creation, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, StoreError, TaskPage, TaskStore};
 use crate::domain::{
-    IdempotencyKey, UserId, Status, Tags, Task, TaskChanges, TaskId, Timestamp, Version,
+    IdempotencyKey, Role, Scope, Status, Tags, Task, TaskChanges, TaskId, Timestamp, UserId,
+    Version, Write, authorize,
 };
 
 #[derive(Clone, Debug)]
@@ -182,20 +181,18 @@ impl UpdateExpression {
 }
 
 impl DynamoTaskStore {
-    /// After a conditional write was refused: the task as it is now, if the refusal can
-    /// have come from `expected` (else, or if it is missing or someone else's, NotFound).
-    /// Only used to answer; the write itself was already refused by DynamoDB.
-    async fn task_after_refusal(
-        &self,
-        owner: &UserId,
-        id: TaskId,
-        expected: Option<Version>,
-    ) -> Result<Task, StoreError> {
-        // Without a version in the condition, only a missing or foreign task fails it.
-        if expected.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        self.get(owner, id).await?.ok_or(StoreError::NotFound)
+    /// The stored task, whoever's it is: only to explain a refused write.
+    async fn read(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("taskId", s(id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        output.item.map(task_from_item).transpose()
     }
 
     /// Puts a task that an idempotency record describes. If it is already there, another
@@ -323,132 +320,153 @@ impl TaskStore for DynamoTaskStore {
         }
     }
 
-    async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("taskId", s(id.to_string()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        match output.item {
-            None => Ok(None),
-            Some(item) => {
-                let task = task_from_item(item)?;
-                Ok((task.owner == *owner).then_some(task))
-            }
-        }
+    async fn get(&self, caller: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
+        let task = self.read(id).await?;
+        Ok(task.filter(|task| task.is_visible_to(caller)))
     }
 
-    async fn list(&self, owner: &UserId, query: &ListQuery) -> Result<TaskPage, StoreError> {
-        // The partition of the index is always derived from the authenticated owner here,
-        // never from the cursor, so a cursor can only move within the owner's own tasks.
-        let (index, partition_name, partition) = match query.status {
-            None => (OWNER_INDEX, "ownerId", owner.as_str().to_owned()),
-            Some(status) => (
+    async fn list(&self, caller: &UserId, query: &ListQuery) -> Result<TaskPage, StoreError> {
+        // The partition is always the authenticated caller's, never the cursor's, so a
+        // cursor can only move within the caller's own listing.
+        let (index, partition_name, partition, status_filter) = match (query.scope, query.status) {
+            (Scope::Owned, None) => (OWNER_INDEX, "ownerId", caller.as_str().to_owned(), None),
+            (Scope::Owned, Some(status)) => (
                 OWNER_STATUS_INDEX,
                 "ownerStatus",
-                owner_status(owner, status),
+                owner_status(caller, status),
+                None,
+            ),
+            // Shared tasks are fewer: one sparse index, the status as a filter.
+            (Scope::Assigned, status) => (
+                ASSIGNEE_INDEX,
+                "assignee",
+                caller.as_str().to_owned(),
+                status,
             ),
         };
-        let start_key = query.after.as_ref().map(|cursor| {
-            Item::from([
-                ("taskId".into(), s(cursor.task_id.to_string())),
-                (partition_name.into(), s(partition.clone())),
-                (
-                    "sortKey".into(),
-                    s(sort_key(cursor.created_at, cursor.task_id)),
-                ),
-            ])
-        });
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(index)
-            .key_condition_expression("#partition = :partition")
-            .expression_attribute_names("#partition", partition_name)
-            .expression_attribute_values(":partition", s(partition))
-            .scan_index_forward(false)
-            .limit(i32::from(query.limit))
-            .set_exclusive_start_key(start_key)
-            .send()
-            .await
-            .map_err(classify)?;
-
-        let more = output.last_evaluated_key.is_some();
-        let tasks = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(task_from_item)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = match (more, tasks.last()) {
-            (true, Some(last)) => Some(PageCursor {
-                created_at: last.created_at,
-                task_id: last.id,
-            }),
-            _ => None,
-        };
-        Ok(TaskPage { tasks, next })
+        let limit = usize::from(query.limit);
+        let mut tasks = Vec::with_capacity(limit);
+        let mut after = query.after.clone();
+        // A filtered query reads `Limit` items and returns those that match, so a page is
+        // filled with a few more queries, bounded; past the bound it is returned short, with
+        // the token to go on.
+        for _ in 0..MAX_QUERIES_PER_PAGE {
+            let start_key = after.as_ref().map(|cursor| {
+                Item::from([
+                    ("taskId".into(), s(cursor.task_id.to_string())),
+                    (partition_name.into(), s(partition.clone())),
+                    (
+                        "sortKey".into(),
+                        s(sort_key(cursor.created_at, cursor.task_id)),
+                    ),
+                ])
+            });
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#partition = :partition")
+                .expression_attribute_names("#partition", partition_name)
+                .expression_attribute_values(":partition", s(partition.clone()))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit - tasks.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start_key);
+            if let Some(status) = status_filter {
+                request = request
+                    .filter_expression("#status = :status")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":status", s(status.as_str()));
+            }
+            let output = request.send().await.map_err(classify)?;
+            for item in output.items.unwrap_or_default() {
+                tasks.push(task_from_item(item)?);
+            }
+            after = output
+                .last_evaluated_key
+                .as_ref()
+                .map(items::cursor_of)
+                .transpose()?;
+            if after.is_none() || tasks.len() >= limit {
+                break;
+            }
+        }
+        Ok(TaskPage { tasks, next: after })
     }
 
     async fn update(
         &self,
-        owner: &UserId,
+        caller: &UserId,
         id: TaskId,
         changes: &TaskChanges,
         expected: Option<Version>,
         now: Timestamp,
     ) -> Result<Task, StoreError> {
         // One UpdateItem: the new values are computed by DynamoDB from the stored item, so
-        // two concurrent updates are both applied, never one lost half-way.
-        let (expression, condition, names, values) =
-            update_expression(owner, changes, expected, now);
-
-        let request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("taskId", s(id.to_string()))
-            .update_expression(expression)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew);
-        match request.send().await {
-            Ok(output) => {
-                let item = output.attributes.ok_or_else(|| StoreError::CorruptItem {
-                    task_id: id.to_string(),
-                    reason: "UpdateItem returned no attributes".into(),
-                })?;
-                task_from_item(item)
-            }
-            Err(error) if is_condition_failure(&error) => {
-                let current = self.task_after_refusal(owner, id, expected).await?;
-                // The SDK retried this very update after its first answer was lost: the
-                // stored task is our write (next version, our timestamp, our values).
-                let own_write = expected
-                    .is_some_and(|version| current.version == Version::new(version.get() + 1))
-                    && current.updated_at == now
-                    && are_reflected_in(changes, &current);
-                if own_write {
-                    Ok(current)
-                } else {
-                    Err(StoreError::VersionMismatch {
-                        current: current.version,
-                    })
+        // two concurrent updates are both applied, never one lost half-way. Its condition
+        // states who may write; the first try assumes the caller is the owner (or, when
+        // nothing needs the owner's id, either role).
+        let mut basis = if changes.status.is_none() && !changes.need_owner() {
+            Basis::EitherRole
+        } else {
+            Basis::Owner
+        };
+        for _ in 0..MAX_UPDATE_ATTEMPTS {
+            let (expression, condition, names, values) =
+                update_expression(caller, &basis, changes, expected, now);
+            let request = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("taskId", s(id.to_string()))
+                .update_expression(expression)
+                .condition_expression(condition)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .return_values(ReturnValue::AllNew);
+            match request.send().await {
+                Ok(output) => {
+                    let item = output.attributes.ok_or_else(|| StoreError::CorruptItem {
+                        task_id: id.to_string(),
+                        reason: "UpdateItem returned no attributes".into(),
+                    })?;
+                    return task_from_item(item);
                 }
+                Err(error) if is_condition_failure(&error) => {}
+                Err(error) => return Err(classify(error)),
             }
-            Err(error) => Err(classify(error)),
+            // Refused by DynamoDB: the task as it is now says why. Only used to answer.
+            let Some(current) = self.read(id).await? else {
+                return Err(StoreError::NotFound);
+            };
+            // The SDK retried this very update after its first answer was lost: the stored
+            // task is our write (next version, our timestamp, our values).
+            let own_write = expected
+                .is_some_and(|version| current.version == Version::new(version.get() + 1))
+                && current.updated_at == now
+                && current.is_visible_to(caller)
+                && are_reflected_in(changes, &current);
+            if own_write {
+                return Ok(current);
+            }
+            basis = match authorize(Some(&current), caller, Write::Update(changes), expected)? {
+                // An assignee's status change needs the owner's id for `ownerStatus`: the
+                // condition then pins the owner and that the caller is still the assignee.
+                Role::Assignee => Basis::Assignee {
+                    owner: current.owner,
+                },
+                Role::Owner => Basis::Owner,
+            };
+            // Allowed now but refused a moment ago: the task changed in between; again.
         }
+        Err(StoreError::Unavailable(
+            "the task kept changing during the update".into(),
+        ))
     }
 
     async fn delete(
         &self,
-        owner: &UserId,
+        caller: &UserId,
         id: TaskId,
         expected: Option<Version>,
     ) -> Result<(), StoreError> {
@@ -458,11 +476,11 @@ impl TaskStore for DynamoTaskStore {
             .table_name(&self.table)
             .key("taskId", s(id.to_string()))
             .condition_expression(match expected {
-                None => "#ownerId = :owner",
-                Some(_) => "#ownerId = :owner AND #version = :expected",
+                None => "#ownerId = :caller",
+                Some(_) => "#ownerId = :caller AND #version = :expected",
             })
             .expression_attribute_names("#ownerId", "ownerId")
-            .expression_attribute_values(":owner", s(owner.as_str()));
+            .expression_attribute_values(":caller", s(caller.as_str()));
         if let Some(version) = expected {
             request = request
                 .expression_attribute_names("#version", "version")
@@ -471,20 +489,38 @@ impl TaskStore for DynamoTaskStore {
         match request.send().await {
             Ok(_) => Ok(()),
             Err(error) if is_condition_failure(&error) => {
-                let current = self.task_after_refusal(owner, id, expected).await?;
-                Err(StoreError::VersionMismatch {
-                    current: current.version,
-                })
+                let current = self.read(id).await?;
+                authorize(current.as_ref(), caller, Write::Delete, expected)?;
+                // Refused, yet allowed now: it changed in between; the caller retries.
+                Err(StoreError::Unavailable(
+                    "the task changed during the delete".into(),
+                ))
             }
             Err(error) => Err(classify(error)),
         }
     }
 }
 
-/// The UpdateItem of a partial update: its update expression, its condition (the owner's
-/// task, at `expected` if given), and the names and values they use.
+/// How many queries may fill one page of a filtered listing.
+const MAX_QUERIES_PER_PAGE: usize = 5;
+/// How many conditional writes one update may try (the task changing in between).
+const MAX_UPDATE_ATTEMPTS: usize = 3;
+
+/// Who an update's condition says the caller is, and what that lets it compute.
+enum Basis {
+    /// The owner: `ownerStatus` is the caller's.
+    Owner,
+    /// The owner or the assignee, for changes that need neither's id (a decline).
+    EitherRole,
+    /// The assignee of `owner`'s task: `ownerStatus` is that owner's.
+    Assignee { owner: UserId },
+}
+
+/// The UpdateItem of a partial update: its update expression, its condition (who may make
+/// it, per `basis`, and at `expected` if given), and the names and values they use.
 fn update_expression(
-    owner: &UserId,
+    caller: &UserId,
+    basis: &Basis,
     changes: &TaskChanges,
     expected: Option<Version>,
     now: Timestamp,
@@ -514,6 +550,15 @@ fn update_expression(
         Some(None) => update.remove("dueDate"),
         None => {}
     }
+    match &changes.assignee {
+        Some(Some(assignee)) => update.set("assignee", ":assignee", s(assignee.as_str())),
+        Some(None) => update.remove("assignee"),
+        None => {}
+    }
+    let owner = match basis {
+        Basis::Assignee { owner } => owner,
+        Basis::Owner | Basis::EitherRole => caller,
+    };
     if let Some(status) = changes.status {
         update.set("status", ":status", s(status.as_str()));
         update.set(
@@ -534,9 +579,19 @@ fn update_expression(
         }
     }
     let (expression, mut names, mut values) = update.build();
-    let mut condition = String::from("#ownerId = :owner");
+    let mut condition = String::from(match basis {
+        Basis::Owner => "#ownerId = :caller",
+        Basis::EitherRole => "(#ownerId = :caller OR #assignee = :caller)",
+        Basis::Assignee { .. } => "#assignee = :caller AND #ownerId = :owner",
+    });
     names.insert("#ownerId".into(), "ownerId".into());
-    values.insert(":owner".into(), s(owner.as_str()));
+    values.insert(":caller".into(), s(caller.as_str()));
+    if !matches!(basis, Basis::Owner) {
+        names.insert("#assignee".into(), "assignee".into());
+    }
+    if let Basis::Assignee { owner } = basis {
+        values.insert(":owner".into(), s(owner.as_str()));
+    }
     if let Some(version) = expected {
         condition.push_str(" AND #version = :expected");
         names.insert("#version".into(), "version".into());
@@ -558,6 +613,7 @@ fn are_reflected_in(changes: &TaskChanges, task: &Task) -> bool {
         && holds(&changes.priority, &task.priority)
         && holds(&changes.due_date, &task.due_date)
         && holds(&changes.tags, &task.tags)
+        && holds(&changes.assignee, &task.assignee)
 }
 
 #[cfg(test)]
@@ -582,7 +638,9 @@ mod tests {
 
     #[test]
     fn updates_name_only_attributes_of_the_task_item() {
-        let task = sample_task();
+        let mut task = sample_task();
+        let assignee = UserId::parse("user-2").unwrap();
+        task.assignee = Some(assignee.clone());
         let item = items::to_item(&TaskItem::from(&task)).unwrap();
         let every_change = TaskChanges {
             title: Some(task.title.clone()),
@@ -591,14 +649,28 @@ mod tests {
             priority: Some(Priority::High),
             due_date: Some(task.due_date),
             tags: Some(task.tags.clone()),
+            assignee: Some(Some(assignee.clone())),
         };
-        let (_, _, names, _) = update_expression(
-            &task.owner,
+        let basis = Basis::Assignee {
+            owner: task.owner.clone(),
+        };
+        let (_, condition, names, values) = update_expression(
+            &assignee,
+            &basis,
             &every_change,
             Some(task.version),
             Timestamp::now(),
         );
-        assert_eq!(names.len(), 11);
+        assert_eq!(names.len(), 12);
+        assert_eq!(
+            condition,
+            "#assignee = :caller AND #ownerId = :owner AND #version = :expected"
+        );
+        assert_eq!(
+            values[":ownerStatus"],
+            s("user-1#completed"),
+            "the owner's, not the caller's"
+        );
         for attribute in names.values() {
             assert!(
                 item.contains_key(attribute),

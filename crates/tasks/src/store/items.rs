@@ -16,11 +16,11 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
+use super::{PageCursor, StoreError};
 use crate::digest::hex_sha256;
 use crate::domain::{
-    Description, IdempotencyKey, UserId, Priority, Status, Tag, Tags, Task, TaskId, Timestamp,
-    Title, Version,
+    Description, IdempotencyKey, Priority, Status, Tag, Tags, Task, TaskId, Timestamp, Title,
+    UserId, Version,
 };
 
 pub type Item = std::collections::HashMap<String, AttributeValue>;
@@ -74,6 +74,25 @@ pub struct IdempotencyRecord {
 
 pub fn sort_key(created_at: Timestamp, id: TaskId) -> String {
     format!("{created_at}#{id}")
+}
+
+/// Where a listing resumes after the item with this key (a query's `LastEvaluatedKey`).
+pub fn cursor_of(key: &Item) -> Result<PageCursor, StoreError> {
+    let corrupt = |reason: &str| StoreError::CorruptItem {
+        task_id: String::new(),
+        reason: format!("LastEvaluatedKey {reason}"),
+    };
+    let sort_key = key
+        .get("sortKey")
+        .and_then(|v| v.as_s().ok())
+        .ok_or_else(|| corrupt("has no sortKey"))?;
+    let (created_at, task_id) = sort_key
+        .split_once('#')
+        .ok_or_else(|| corrupt("has a malformed sortKey"))?;
+    Ok(PageCursor {
+        created_at: Timestamp::parse(created_at).map_err(corrupt)?,
+        task_id: TaskId::parse(task_id).map_err(corrupt)?,
+    })
 }
 
 pub fn owner_status(owner: &UserId, status: Status) -> String {

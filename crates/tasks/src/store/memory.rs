@@ -1,6 +1,6 @@
 //! An in-memory [`TaskStore`], for running the handlers with nothing started (plain
-//! `cargo test`). It keeps the contract of the trait: owner scoping, conditional writes,
-//! idempotent creates and newest-first listing; `make test` runs the same handler tests
+//! `cargo test`). It keeps the contract of the trait: caller scoping and the permission
+//! table, conditional writes, idempotent creates and newest-first listing of both scopes; `make test` runs the same handler tests
 //! against the DynamoDB store, and the DynamoDB-only tests (faults, races, indexes) there.
 
 use std::collections::HashMap;
@@ -10,7 +10,9 @@ use super::items::{idempotency_record_id, request_fingerprint, sort_key};
 use super::{
     Creation, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, PageCursor, StoreError, TaskPage, TaskStore,
 };
-use crate::domain::{IdempotencyKey, UserId, Task, TaskChanges, TaskId, Timestamp, Version};
+use crate::domain::{
+    IdempotencyKey, Scope, Task, TaskChanges, TaskId, Timestamp, UserId, Version, Write, authorize,
+};
 
 #[derive(Debug, Default)]
 pub struct MemoryTaskStore {
@@ -39,21 +41,18 @@ impl MemoryTaskStore {
 }
 
 impl State {
-    /// The owner's task, or `NotFound` (also for another owner's: existence is not leaked).
-    fn owned(&self, owner: &UserId, id: TaskId) -> Result<&Task, StoreError> {
-        self.tasks
-            .get(&id)
-            .filter(|task| task.owner == *owner)
-            .ok_or(StoreError::NotFound)
-    }
-
-    fn check_version(task: &Task, expected: Option<Version>) -> Result<(), StoreError> {
-        match expected {
-            Some(version) if version != task.version => Err(StoreError::VersionMismatch {
-                current: task.version,
-            }),
-            _ => Ok(()),
-        }
+    /// Checks `write` against the task as it is now, under the lock: the same rules that
+    /// the DynamoDB store's conditions state.
+    fn authorize(
+        &self,
+        caller: &UserId,
+        id: TaskId,
+        write: Write<'_>,
+        expected: Option<Version>,
+    ) -> Result<&Task, StoreError> {
+        let task = self.tasks.get(&id);
+        authorize(task, caller, write, expected)?;
+        task.ok_or(StoreError::NotFound)
     }
 }
 
@@ -96,11 +95,13 @@ impl TaskStore for MemoryTaskStore {
         Ok(Creation::Created(task.clone()))
     }
 
-    async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
-        Ok(self.state().owned(owner, id).ok().cloned())
+    async fn get(&self, caller: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
+        let state = self.state();
+        let task = state.tasks.get(&id).filter(|t| t.is_visible_to(caller));
+        Ok(task.cloned())
     }
 
-    async fn list(&self, owner: &UserId, query: &ListQuery) -> Result<TaskPage, StoreError> {
+    async fn list(&self, caller: &UserId, query: &ListQuery) -> Result<TaskPage, StoreError> {
         let state = self.state();
         let after = query
             .after
@@ -110,7 +111,10 @@ impl TaskStore for MemoryTaskStore {
         let mut tasks: Vec<(String, &Task)> = state
             .tasks
             .values()
-            .filter(|task| task.owner == *owner)
+            .filter(|task| match query.scope {
+                Scope::Owned => task.owner == *caller,
+                Scope::Assigned => task.assignee.as_ref() == Some(caller),
+            })
             .filter(|task| query.status.is_none_or(|status| task.status == status))
             .map(|task| (sort_key(task.created_at, task.id), task))
             .filter(|(key, _)| after.as_ref().is_none_or(|after| key < after))
@@ -132,15 +136,14 @@ impl TaskStore for MemoryTaskStore {
 
     async fn update(
         &self,
-        owner: &UserId,
+        caller: &UserId,
         id: TaskId,
         changes: &TaskChanges,
         expected: Option<Version>,
         now: Timestamp,
     ) -> Result<Task, StoreError> {
         let mut state = self.state();
-        let current = state.owned(owner, id)?;
-        State::check_version(current, expected)?;
+        let current = state.authorize(caller, id, Write::Update(changes), expected)?;
         let updated = current.apply(changes, now);
         state.tasks.insert(id, updated.clone());
         Ok(updated)
@@ -148,12 +151,12 @@ impl TaskStore for MemoryTaskStore {
 
     async fn delete(
         &self,
-        owner: &UserId,
+        caller: &UserId,
         id: TaskId,
         expected: Option<Version>,
     ) -> Result<(), StoreError> {
         let mut state = self.state();
-        State::check_version(state.owned(owner, id)?, expected)?;
+        state.authorize(caller, id, Write::Delete, expected)?;
         state.tasks.remove(&id);
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! What the handlers need from storage, and nothing HTTP.
 //!
-//! Every operation is scoped to an owner: a task of another owner behaves exactly as a
-//! missing one, so callers cannot learn that it exists.
+//! Every operation is scoped to the caller: a task that is neither theirs nor shared with
+//! them behaves exactly as a missing one, so callers cannot learn that it exists. Who may
+//! do what is [`crate::domain::authorize`]; each store enforces it in the write itself.
 
 mod client;
 mod dynamodb;
@@ -16,7 +17,7 @@ pub use dynamodb::DynamoTaskStore;
 pub use memory::MemoryTaskStore;
 
 use crate::domain::{
-    IdempotencyKey, UserId, Status, Task, TaskChanges, TaskId, Timestamp, Version,
+    IdempotencyKey, Refusal, Scope, Status, Task, TaskChanges, TaskId, Timestamp, UserId, Version,
 };
 
 /// The DynamoDB endpoint that local tooling and tests must use: `AWS_ENDPOINT_URL_DYNAMODB`,
@@ -60,8 +61,11 @@ pub type ErrorSource = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("no such task for this owner")]
+    #[error("no such task for this caller")]
     NotFound,
+    /// The caller sees the task but may not make this change (an assignee).
+    #[error("the caller may not change {fields:?}")]
+    Forbidden { fields: Vec<&'static str> },
     #[error("the task is at version {current}")]
     VersionMismatch { current: Version },
     /// A task with this id exists already (create never overwrites).
@@ -84,6 +88,16 @@ pub enum StoreError {
     CorruptItem { task_id: String, reason: String },
 }
 
+impl From<Refusal> for StoreError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NotFound => Self::NotFound,
+            Refusal::Forbidden(fields) => Self::Forbidden { fields },
+            Refusal::Stale { current } => Self::VersionMismatch { current },
+        }
+    }
+}
+
 /// Where a listing resumes: just after this task in newest-first order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageCursor {
@@ -91,9 +105,10 @@ pub struct PageCursor {
     pub task_id: TaskId,
 }
 
-/// One page of an owner's tasks, newest first.
+/// One page of the caller's own tasks, or of those shared with them, newest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListQuery {
+    pub scope: Scope,
     pub status: Option<Status>,
     pub limit: u16,
     pub after: Option<PageCursor>,
@@ -132,35 +147,39 @@ pub trait TaskStore: Send + Sync {
         key: &IdempotencyKey,
     ) -> impl Future<Output = Result<Creation, StoreError>> + Send;
 
-    /// The owner's task with this id, read strongly consistently.
+    /// The task with this id if the caller sees it (owner or assignee), read strongly
+    /// consistently.
     fn get(
         &self,
-        owner: &UserId,
+        caller: &UserId,
         id: TaskId,
     ) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
 
-    /// The owner's tasks, newest first, from an index: cost independent of other owners.
+    /// The caller's tasks of the query's scope, newest first, from an index: cost
+    /// independent of other users' tasks.
     fn list(
         &self,
-        owner: &UserId,
+        caller: &UserId,
         query: &ListQuery,
     ) -> impl Future<Output = Result<TaskPage, StoreError>> + Send;
 
-    /// Applies `changes` atomically in one conditional write and returns the task after it.
-    /// With `expected`, applies only if the task is still at that version.
+    /// Applies `changes` atomically in one conditional write, whose condition says who may
+    /// make it ([`crate::domain::authorize`]), and returns the task after it. With
+    /// `expected`, applies only if the task is still at that version. A refusal is
+    /// `NotFound`, `Forbidden` or `VersionMismatch`, in that order.
     fn update(
         &self,
-        owner: &UserId,
+        caller: &UserId,
         id: TaskId,
         changes: &TaskChanges,
         expected: Option<Version>,
         now: Timestamp,
     ) -> impl Future<Output = Result<Task, StoreError>> + Send;
 
-    /// Deletes the owner's task, only at `expected` version if given.
+    /// Deletes the task if the caller owns it, only at `expected` version if given.
     fn delete(
         &self,
-        owner: &UserId,
+        caller: &UserId,
         id: TaskId,
         expected: Option<Version>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
