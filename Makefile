@@ -15,7 +15,7 @@ help:
 	@echo "make dev    start the API locally on http://127.0.0.1:$${PORT:-9000}, the web app on :$${WEB_PORT:-5173}"
 	@echo "make test   run every check and test (CI runs this)"
 	@echo "make bench  measure cold start, latency, memory and size (prints figures)"
-	@echo "make e2e BASE_URL=... TOKEN=...   the contract tests against a deployed stage"
+	@echo "make e2e BASE_URL=... TOKEN=... [ASSIGNEE_TOKEN=...]   the contract tests against a deployed stage"
 
 .venv/.dev-installed: tools/requirements-dev.txt
 	python3 -m venv .venv
@@ -53,4 +53,4 @@ bench: .venv/.dev-installed node_modules/.installed
 # The HTTP contract tests against any stage (make test runs them against the local stack).
 e2e:
 	@test -n "$(BASE_URL)" || { echo "usage: make e2e BASE_URL=https://...execute-api.../Prod TOKEN=<ID token>"; exit 2; }
-	python3 tools/e2e.py "$(BASE_URL)" --token "$(TOKEN)"
+	python3 tools/e2e.py "$(BASE_URL)" --token "$(TOKEN)" --assignee-token "$(ASSIGNEE_TOKEN)"

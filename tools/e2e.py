@@ -8,12 +8,15 @@ Deployed, every request carries TOKEN (a Cognito ID token, see tools/test_user_t
 the raw Authorization header, and a request without it must be refused with 401. Locally
 (`make test` runs this suite against `cargo lambda watch`, as `make dev` serves the API)
 there is no authorizer: the stack's local caller is used and the 401 check is skipped, said so.
+The sharing check needs a second caller: deployed, a second test user's token
+(--assignee-token); locally, the header `X-Local-Caller` names one.
 
 Each check is independent and names the contract rule it proves; every task the suite
 creates is deleted at the end, whatever happened. The last line is `e2e: N passed, N failed`.
 """
 
 import argparse
+import base64
 import json
 import socket
 import sys
@@ -185,6 +188,44 @@ def _():
     problem(answer, 404, "not-found")
 
 
+def as_assignee():
+    """Headers and id of the second caller: a second user's token deployed, else a local one."""
+    if ARGS.token:
+        payload = ARGS.assignee_token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return {"Authorization": ARGS.assignee_token}, claims["sub"]
+    user = f"e2e-assignee-{uuid.uuid4()}"
+    return {"X-Local-Caller": user}, user
+
+
+@check("sharing: the assignee reads, completes and declines; 403 for the rest; then 404")
+def _():
+    if ARGS.token and not ARGS.assignee_token:
+        return "skipped: no --assignee-token, so no second user to share with"
+    bob, bob_id = as_assignee()
+    as_bob = lambda method, path, body=None: call(method, path, body, headers=bob, token=False)  # noqa: E731
+    status, _, answer = create({"title": "shared", "assignee": bob_id})
+    assert status == 201 and answer["task"]["assignee"] == bob_id, (status, answer)
+    task_id = answer["task"]["taskId"]
+    owner = answer["task"]["ownerId"]
+    status, _, answer = as_bob("GET", "/tasks?scope=assigned")
+    assert status == 200 and [t["taskId"] for t in answer["tasks"]] == [task_id], answer
+    assert answer["tasks"][0]["ownerId"] == owner
+    status, _, answer = as_bob("PATCH", f"/tasks/{task_id}", {"title": "mine now"})
+    problem(answer, 403, "forbidden")
+    assert [e["field"] for e in answer["errors"]] == ["title"], answer
+    status, _, answer = as_bob("DELETE", f"/tasks/{task_id}")
+    problem(answer, 403, "forbidden")
+    status, _, answer = as_bob("PATCH", f"/tasks/{task_id}", {"status": "completed"})
+    assert status == 200 and answer["task"]["status"] == "completed", (status, answer)
+    status, _, answer = as_bob("PATCH", f"/tasks/{task_id}", {"assignee": None})
+    assert status == 200 and answer["task"]["assignee"] is None, (status, answer)
+    status, _, answer = as_bob("GET", f"/tasks/{task_id}")
+    problem(answer, 404, "not-found")
+    status, _, answer = call("GET", f"/tasks/{task_id}")
+    assert status == 200 and answer["task"]["status"] == "completed", answer
+
+
 @check("a request without a token is 401 problem+json (deployed stages only)")
 def _():
     if not ARGS.token:
@@ -212,6 +253,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("base_url", help="the API's base URL, e.g. the stack's ApiUrl output")
     parser.add_argument("--token", default="", help="a Cognito ID token of a test user")
+    parser.add_argument("--assignee-token", default="", help="a second test user's ID token (sharing)")
     ARGS = parser.parse_args()
     wait_until_listening()
     passed = failed = skipped = 0

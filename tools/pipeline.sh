@@ -36,10 +36,12 @@ output() {
     --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
 }
 api_url=$(output ApiUrl) pool=$(output UserPoolId) client=$(output UserPoolClientId)
-user="e2e-$(date +%s)-$RANDOM@example.com"
-token() { python3 tools/test_user_token.py --user-pool-id "$pool" --client-id "$client" --username "$user" "$@"; }
+# Two throwaway users: the second is the assignee of the sharing check.
+user="e2e-$(date +%s)-$RANDOM@example.com" assignee="e2e-$(date +%s)-$RANDOM-assignee@example.com"
+token() { python3 tools/test_user_token.py --user-pool-id "$pool" --client-id "$client" --username "$@"; }
 make --silent .venv/.dev-installed # boto3
 export PATH="$PWD/.venv/bin:$PATH"
-trap 'token --delete || true' EXIT
-TOKEN=$(token)
-make e2e BASE_URL="$api_url" TOKEN="$TOKEN"
+trap 'token "$user" --delete || true; token "$assignee" --delete || true' EXIT
+TOKEN=$(token "$user")
+ASSIGNEE_TOKEN=$(token "$assignee")
+make e2e BASE_URL="$api_url" TOKEN="$TOKEN" ASSIGNEE_TOKEN="$ASSIGNEE_TOKEN"

@@ -1,7 +1,8 @@
 // Vite: `npm run dev` (make dev) and `npm run preview` (the tests) serve the app on one
 // origin with the API: /tasks is proxied to `cargo lambda watch`, as CloudFront routes
-// /tasks* to API Gateway when deployed. /config.json says "no sign-in" locally (the local
-// caller); when deployed it is written by tools/web-deploy.sh.
+// /tasks* to API Gateway when deployed. /config.json says "no sign-in" locally, and names
+// make dev's local caller (TASKS_LOCAL_CALLER_ID, tools/dev.sh), whom the app acts as until
+// the user picks another; when deployed it is written by tools/web-deploy.sh.
 import type { ServerResponse } from 'node:http';
 import { defineConfig, type Plugin } from 'vite';
 // @ts-ignore: plain JavaScript, shared with the browser tests
@@ -10,6 +11,7 @@ import { deployedCsp } from './scripts/csp.mjs';
 const api = process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 9000}`;
 const port = Number(process.env.WEB_PORT ?? 5173);
 const proxy = { '/tasks': { target: api } };
+const localConfig = JSON.stringify({ auth: null, localCaller: process.env.TASKS_LOCAL_CALLER_ID || 'local-developer' });
 
 type Middlewares = { use(fn: (req: { url?: string }, res: ServerResponse, next: () => void) => void): void };
 
@@ -19,7 +21,7 @@ function local(): Plugin {
       if (req.url?.split('?')[0] !== '/config.json') return next();
       res.setHeader('Content-Type', 'application/json');
       res.setHeader('Cache-Control', 'no-store');
-      res.end('{"auth":null}\n');
+      res.end(`${localConfig}\n`);
     });
   return {
     name: 'task-api-local',

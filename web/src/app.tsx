@@ -1,10 +1,12 @@
-// The task list: newest first, a status filter, "Load more", and every action on a task.
+// The task list: the caller's own tasks or those assigned to them, newest first, a status
+// filter, "Load more", and every action on a task that the caller may take.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type Api, ApiError, type Status, type Task, type TaskChanges } from './api/client';
-import { ConfirmDeleteDialog, CreateDialog, describeError, EditDialog, QuickConflictDialog } from './dialogs';
+import { type Api, ApiError, type Scope, type Status, type Task, type TaskChanges } from './api/client';
+import { ConfirmDialog, CreateDialog, describeError, EditDialog, QuickConflictDialog } from './dialogs';
 import { formatDateTime } from './format';
 import { PRIORITY_LABEL, STATUS_LABEL } from './form';
-import type { Session } from './session';
+import { Identity } from './identity';
+import { type Session, userIdOf } from './session';
 
 type Filter = 'all' | Status;
 const FILTERS: [Filter, string][] = [
@@ -13,17 +15,25 @@ const FILTERS: [Filter, string][] = [
   ['in_progress', 'In progress'],
   ['completed', 'Completed'],
 ];
+const SCOPES: [Scope, string][] = [
+  ['owned', 'My tasks'],
+  ['assigned', 'Assigned to me'],
+];
 
 type Dialog =
   | { kind: 'create' }
   | { kind: 'edit'; task: Task }
-  | { kind: 'delete'; task: Task; busy: boolean; error: string }
-  | { kind: 'conflict'; mine: Task; current: Task; action: 'status' | 'delete'; changes: TaskChanges; busy: boolean };
+  | { kind: 'confirm'; action: Drop; task: Task; busy: boolean; error: string }
+  | { kind: 'conflict'; mine: Task; current: Task; action: 'status' | Drop; changes: TaskChanges; busy: boolean };
+/** What takes a task out of the list: its owner deletes it, its assignee declines it. */
+type Drop = 'delete' | 'decline';
 
 const titleId = (task: Task) => `task-${task.taskId}-title`;
 const NEW_TASK = 'new-task';
 
 export function App({ api, session }: { api: Api; session: Session }) {
+  const me = userIdOf(session);
+  const [scope, setScope] = useState<Scope>('owned');
   const [filter, setFilter] = useState<Filter>('all');
   const [tasks, setTasks] = useState<Task[]>([]);
   const [nextToken, setNextToken] = useState<string | undefined>();
@@ -67,7 +77,11 @@ export function App({ api, session }: { api: Api; session: Session }) {
     setLoadingMore(more);
     if (!more) setList('loading');
     try {
-      const page = await api.list({ status: filter === 'all' ? undefined : filter, nextToken: more ? nextToken : undefined });
+      const page = await api.list({
+        scope: scope === 'assigned' ? scope : undefined,
+        status: filter === 'all' ? undefined : filter,
+        nextToken: more ? nextToken : undefined,
+      });
       if (request !== listRequest.current) return;
       setTasks((shown) => (more ? [...shown, ...page.tasks.filter((t) => !shown.some((s) => s.taskId === t.taskId))] : page.tasks));
       setNextToken(page.nextToken);
@@ -89,7 +103,9 @@ export function App({ api, session }: { api: Api; session: Session }) {
   }
   useEffect(() => {
     load(false);
-  }, [filter]);
+  }, [filter, scope, me]);
+  // Acting as someone else (locally): what was open belonged to the previous caller.
+  useEffect(() => setDialog(null), [me]);
 
   const replace = (task: Task) => setTasks((shown) => shown.map((t) => (t.taskId === task.taskId ? task : t)));
   function forget(task: Task) {
@@ -98,10 +114,13 @@ export function App({ api, session }: { api: Api; session: Session }) {
     setTasks((shown) => shown.filter((t) => t.taskId !== task.taskId));
     focusAfterRender.current = neighbour ? titleId(neighbour) : NEW_TASK;
   }
+  /** A 404: deleted by its owner, or (assigned to me) no longer shared with me. */
+  const lostText = (task: Task) =>
+    scope === 'assigned' ? `“${task.title}” is no longer shared with you` : `“${task.title}” was deleted elsewhere`;
   const gone = (task: Task) => {
     forget(task);
     setDialog(null);
-    announce(`“${task.title}” was deleted elsewhere`);
+    announce(lostText(task));
   };
 
   async function setStatus(task: Task, status: Status, version = task.version) {
@@ -119,25 +138,28 @@ export function App({ api, session }: { api: Api; session: Session }) {
     }
   }
 
-  async function remove(task: Task, version = task.version) {
-    setDialog((d) => (d?.kind === 'delete' ? { ...d, busy: true, error: '' } : d?.kind === 'conflict' ? { ...d, busy: true } : d));
+  /** Delete (the owner) or decline (the assignee, `assignee: null`): the task leaves the list. */
+  async function drop(task: Task, action: Drop, version = task.version) {
+    setDialog((d) => (d?.kind === 'confirm' ? { ...d, busy: true, error: '' } : d?.kind === 'conflict' ? { ...d, busy: true } : d));
+    const changes: TaskChanges = action === 'decline' ? { assignee: null } : {};
     try {
-      await api.remove(task.taskId, version);
+      if (action === 'delete') await api.remove(task.taskId, version);
+      else await api.update(task.taskId, changes, version);
       forget(task);
       setDialog(null);
-      announce(`“${task.title}” deleted`);
+      announce(action === 'delete' ? `“${task.title}” deleted` : `You declined “${task.title}”; it is no longer shared with you`);
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) {
         forget(task);
         setDialog(null);
-        announce(`“${task.title}” was already deleted`);
-      } else if (error instanceof ApiError && error.status === 412) await refused(task, error, 'delete', {});
-      else setDialog({ kind: 'delete', task, busy: false, error: describeError(error) });
+        announce(action === 'delete' ? `“${task.title}” was already deleted` : lostText(task));
+      } else if (error instanceof ApiError && error.status === 412) await refused(task, error, action, changes);
+      else setDialog({ kind: 'confirm', action, task, busy: false, error: describeError(error) });
     }
   }
 
   /** A quick action refused: 412 shows what changed and asks; 404 drops the task. */
-  async function refused(task: Task, error: unknown, action: 'status' | 'delete', changes: TaskChanges) {
+  async function refused(task: Task, error: unknown, action: 'status' | Drop, changes: TaskChanges) {
     if (error instanceof ApiError && error.status === 412) {
       try {
         const current = await api.get(task.taskId);
@@ -162,6 +184,8 @@ export function App({ api, session }: { api: Api; session: Session }) {
 
   const visible = list === 'ready' ? tasks : [];
   const filterLabel = FILTERS.find(([value]) => value === filter)![1];
+  const assigned = scope === 'assigned';
+  const kind = filter === 'all' ? '' : `${filterLabel.toLowerCase()} `;
   return (
     <>
       <header class="top">
@@ -181,7 +205,17 @@ export function App({ api, session }: { api: Api; session: Session }) {
           )}
         </div>
       </header>
+      <Identity session={session} announce={announce} />
       <main>
+        <fieldset class="filter scope">
+          <legend>Whose tasks</legend>
+          {SCOPES.map(([value, label]) => (
+            <label key={value} class={scope === value ? 'selected' : undefined}>
+              <input type="radio" name="scope" value={value} checked={scope === value} onChange={() => setScope(value)} />
+              {label}
+            </label>
+          ))}
+        </fieldset>
         <div class="toolbar">
           <fieldset class="filter">
             <legend>Show</legend>
@@ -204,7 +238,9 @@ export function App({ api, session }: { api: Api; session: Session }) {
         )}
         {list === 'error' && (
           <div class="state error" role="alert">
-            <p>Your tasks could not be loaded. {listError}</p>
+            <p>
+              {assigned ? 'The tasks assigned to you' : 'Your tasks'} could not be loaded. {listError}
+            </p>
             <button type="button" onClick={() => load(false)}>
               Try again
             </button>
@@ -212,8 +248,14 @@ export function App({ api, session }: { api: Api; session: Session }) {
         )}
         {list === 'ready' && visible.length === 0 && (
           <div class="state empty">
-            <p>{filter === 'all' ? 'No tasks yet.' : `No ${filterLabel.toLowerCase()} tasks.`}</p>
-            {filter === 'all' && (
+            {assigned ? (
+              <p>
+                No {kind}tasks are assigned to you.{filter === 'all' && ' When someone shares a task with you, it shows here.'}
+              </p>
+            ) : (
+              <p>{filter === 'all' ? 'No tasks yet.' : `No ${kind}tasks.`}</p>
+            )}
+            {filter === 'all' && !assigned && (
               <button type="button" class="primary" onClick={() => setDialog({ kind: 'create' })}>
                 Create your first task
               </button>
@@ -221,15 +263,16 @@ export function App({ api, session }: { api: Api; session: Session }) {
           </div>
         )}
         {visible.length > 0 && (
-          <ul class="tasks" aria-label={`${filterLabel} tasks, newest first`}>
+          <ul class="tasks" aria-label={`${filterLabel} tasks${assigned ? ' assigned to you' : ''}, newest first`}>
             {visible.map((task) => (
               <TaskItem
                 key={task.taskId}
                 task={task}
+                assigned={assigned}
                 busy={busyTask === task.taskId}
                 onToggle={() => setStatus(task, task.status === 'completed' ? 'pending' : 'completed')}
                 onEdit={() => setDialog({ kind: 'edit', task })}
-                onDelete={() => setDialog({ kind: 'delete', task, busy: false, error: '' })}
+                onDrop={() => setDialog({ kind: 'confirm', action: assigned ? 'decline' : 'delete', task, busy: false, error: '' })}
               />
             ))}
           </ul>
@@ -251,13 +294,11 @@ export function App({ api, session }: { api: Api; session: Session }) {
           api={api}
           onCancel={() => closeDialog(NEW_TASK)}
           onCreated={(task, replayed) => {
-            const shown = filter === 'all' || filter === task.status;
+            const shown = !assigned && (filter === 'all' || filter === task.status);
             if (shown) setTasks((current) => [task, ...current.filter((t) => t.taskId !== task.taskId)]);
             if (shown && list !== 'ready') setList('ready');
-            closeDialog(
-              shown ? titleId(task) : NEW_TASK,
-              `“${task.title}” created${replayed ? ' (once, despite the retry)' : ''}${shown ? '' : `; it is not ${filterLabel.toLowerCase()}, so it is not shown here`}`,
-            );
+            const where = assigned ? '; it is yours, so it is under “My tasks”' : `; it is not ${filterLabel.toLowerCase()}, so it is not shown here`;
+            closeDialog(shown ? titleId(task) : NEW_TASK, `“${task.title}” created${replayed ? ' (once, despite the retry)' : ''}${shown ? '' : where}`);
           }}
         />
       )}
@@ -274,13 +315,14 @@ export function App({ api, session }: { api: Api; session: Session }) {
           onCancel={(text) => closeDialog(`task-${dialog.task.taskId}-edit`, text)}
         />
       )}
-      {dialog?.kind === 'delete' && (
-        <ConfirmDeleteDialog
+      {dialog?.kind === 'confirm' && (
+        <ConfirmDialog
+          action={dialog.action}
           task={dialog.task}
           busy={dialog.busy}
           error={dialog.error}
-          onConfirm={() => remove(dialog.task)}
-          onCancel={() => closeDialog(`task-${dialog.task.taskId}-delete`)}
+          onConfirm={() => drop(dialog.task, dialog.action)}
+          onCancel={() => closeDialog(`task-${dialog.task.taskId}-${dialog.action}`)}
         />
       )}
       {dialog?.kind === 'conflict' && (
@@ -290,14 +332,14 @@ export function App({ api, session }: { api: Api; session: Session }) {
           changes={dialog.changes}
           busy={dialog.busy || busyTask === dialog.current.taskId}
           applyLabel={
-            dialog.action === 'delete'
-              ? `Delete version ${dialog.current.version} anyway`
-              : `${dialog.changes.status === 'completed' ? 'Complete' : 'Reopen'} version ${dialog.current.version}`
+            dialog.action === 'status'
+              ? `${dialog.changes.status === 'completed' ? 'Complete' : 'Reopen'} version ${dialog.current.version}`
+              : `${dialog.action === 'delete' ? 'Delete' : 'Decline'} version ${dialog.current.version} anyway`
           }
           onApply={() =>
-            dialog.action === 'delete'
-              ? remove(dialog.current, dialog.current.version)
-              : setStatus(dialog.current, dialog.changes.status!, dialog.current.version)
+            dialog.action === 'status'
+              ? setStatus(dialog.current, dialog.changes.status!, dialog.current.version)
+              : drop(dialog.current, dialog.action, dialog.current.version)
           }
           onCancel={() => closeDialog(titleId(dialog.current), 'The task keeps its current version')}
         />
@@ -306,7 +348,22 @@ export function App({ api, session }: { api: Api; session: Session }) {
   );
 }
 
-function TaskItem({ task, busy, onToggle, onEdit, onDelete }: { task: Task; busy: boolean; onToggle(): void; onEdit(): void; onDelete(): void }) {
+/** Its owner may do everything; its assignee (`assigned`) may complete, reopen or decline it. */
+function TaskItem({
+  task,
+  assigned,
+  busy,
+  onToggle,
+  onEdit,
+  onDrop,
+}: {
+  task: Task;
+  assigned: boolean;
+  busy: boolean;
+  onToggle(): void;
+  onEdit(): void;
+  onDrop(): void;
+}) {
   const done = task.status === 'completed';
   const overdue = !done && task.dueDate !== null && Date.parse(task.dueDate) < Date.now();
   const name = <span class="visually-hidden"> “{task.title}”</span>;
@@ -331,6 +388,17 @@ function TaskItem({ task, busy, onToggle, onEdit, onDelete }: { task: Task; busy
             Completed <time dateTime={task.completedAt}>{formatDateTime(task.completedAt)}</time>
           </span>
         )}
+        {assigned ? (
+          <span class="shared">
+            Shared with you by <code>{task.ownerId}</code>
+          </span>
+        ) : (
+          task.assignee !== null && (
+            <span class="shared">
+              Assigned to <code>{task.assignee}</code>
+            </span>
+          )
+        )}
       </p>
       {task.description && <p class="description">{task.description}</p>}
       {task.tags.length > 0 && (
@@ -346,12 +414,20 @@ function TaskItem({ task, busy, onToggle, onEdit, onDelete }: { task: Task; busy
             {done ? 'Reopen' : 'Complete'}
             {name}
           </button>
-          <button type="button" id={`task-${task.taskId}-edit`} onClick={onEdit}>
-            Edit{name}
-          </button>
-          <button type="button" id={`task-${task.taskId}-delete`} class="danger-text" onClick={onDelete}>
-            Delete{name}
-          </button>
+          {assigned ? (
+            <button type="button" id={`task-${task.taskId}-decline`} class="danger-text" onClick={onDrop}>
+              Decline{name}
+            </button>
+          ) : (
+            <>
+              <button type="button" id={`task-${task.taskId}-edit`} onClick={onEdit}>
+                Edit{name}
+              </button>
+              <button type="button" id={`task-${task.taskId}-delete`} class="danger-text" onClick={onDrop}>
+                Delete{name}
+              </button>
+            </>
+          )}
         </div>
         <p class="version">
           Version {task.version} · created <time dateTime={task.createdAt}>{formatDateTime(task.createdAt)}</time>

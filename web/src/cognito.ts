@@ -34,6 +34,8 @@ export async function cognitoSession(config: AuthConfig): Promise<Session> {
   const session: Session = {
     mode: 'cognito',
     user: null,
+    localCaller: null,
+    actAs: () => {},
     signInReason: null,
     token,
     renew,
@@ -46,7 +48,8 @@ export async function cognitoSession(config: AuthConfig): Promise<Session> {
   };
   const update = (user: User | null, reason: string | null = null) => {
     const email = user?.profile.email;
-    session.user = user && !user.expired ? { email: typeof email === 'string' ? email : user.profile.sub } : null;
+    const id = user?.profile.sub ?? '';
+    session.user = user && !user.expired ? { email: typeof email === 'string' ? email : id, id } : null;
     session.signInReason = session.user ? null : reason;
     listeners.forEach((listener) => listener());
   };

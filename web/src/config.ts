@@ -1,5 +1,6 @@
 // The runtime configuration, /config.json. Locally (vite dev and preview) it is
-// {"auth": null}: no sign-in, every request acts as make dev's local caller. When deployed,
+// {"auth": null, "localCaller": "<make dev's TASKS_LOCAL_CALLER_ID>"}: no sign-in, and the
+// app acts as that caller until the user picks another ("Acting as"). When deployed,
 // tools/web-deploy.sh writes the stack's user pool, app client and managed-login domain.
 export interface AuthConfig {
   region: string;
@@ -11,6 +12,8 @@ export interface AuthConfig {
 
 export interface RuntimeConfig {
   auth: AuthConfig | null;
+  /** Locally: the caller the API acts as without an X-Local-Caller header. */
+  localCaller: string;
 }
 
 export async function loadConfig(): Promise<RuntimeConfig> {
@@ -23,5 +26,6 @@ export async function loadConfig(): Promise<RuntimeConfig> {
       if (typeof auth[key] !== 'string' || !auth[key]) throw new Error(`/config.json: auth.${key} is missing`);
     }
   }
-  return { auth };
+  const localCaller = typeof body.localCaller === 'string' && body.localCaller ? body.localCaller : 'local-developer';
+  return { auth, localCaller };
 }

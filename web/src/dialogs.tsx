@@ -1,4 +1,4 @@
-// Modal dialogs: create, edit, delete (with confirmation) and "changed elsewhere" (412).
+// Modal dialogs: create, edit, confirmations (delete, decline) and "changed elsewhere" (412).
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, NetworkError, type Task, type TaskChanges } from './api/client';
@@ -19,6 +19,7 @@ export function describeError(error: unknown): string {
   if (error instanceof NetworkError) return 'The server could not be reached. Check your connection and try again.';
   if (error instanceof ApiError) {
     if (error.status === 503) return 'The service is busy. Please try again in a moment.';
+    if (error.status === 403) return `Not allowed: ${error.problem?.detail ?? 'only the task’s owner can do this'}.`;
     return error.problem?.detail ? `${error.problem.title}: ${error.problem.detail}` : `The server answered ${error.status}.`;
   }
   return error instanceof Error ? error.message : String(error);
@@ -168,6 +169,7 @@ const FIELD_LABEL: Record<keyof TaskChanges, string> = {
   priority: 'Priority',
   dueDate: 'Due',
   tags: 'Tags',
+  assignee: 'Assignee',
 };
 
 function show(field: keyof TaskChanges, value: TaskChanges[keyof TaskChanges]): string {
@@ -238,11 +240,29 @@ export function ConflictPanel({
   );
 }
 
-export function ConfirmDeleteDialog({ task, busy, error, onConfirm, onCancel }: { task: Task; busy: boolean; error: string; onConfirm(): void; onCancel(): void }) {
+/** Delete (the owner) or decline (the assignee): both lose the task for good; Cancel has focus. */
+export function ConfirmDialog({
+  action,
+  task,
+  busy,
+  error,
+  onConfirm,
+  onCancel,
+}: {
+  action: 'delete' | 'decline';
+  task: Task;
+  busy: boolean;
+  error: string;
+  onConfirm(): void;
+  onCancel(): void;
+}) {
+  const remove = action === 'delete';
   return (
-    <Modal title="Delete this task?" onCancel={onCancel} role="alertdialog">
+    <Modal title={remove ? 'Delete this task?' : 'Decline this task?'} onCancel={onCancel} role="alertdialog">
       <p>
-        “{task.title}” will be deleted for good. This cannot be undone.
+        {remove
+          ? `“${task.title}” will be deleted for good. This cannot be undone.`
+          : `“${task.title}” will no longer be shared with you and leaves your list. Only its owner can share it with you again.`}
       </p>
       {error && (
         <p class="form-error" role="alert">
@@ -251,7 +271,7 @@ export function ConfirmDeleteDialog({ task, busy, error, onConfirm, onCancel }: 
       )}
       <div class="actions">
         <button type="button" class="danger" aria-disabled={busy} onClick={() => !busy && onConfirm()}>
-          {busy ? 'Deleting…' : 'Delete task'}
+          {busy ? (remove ? 'Deleting…' : 'Declining…') : remove ? 'Delete task' : 'Decline task'}
         </button>
         <button type="button" onClick={onCancel} autoFocus>
           Cancel
@@ -261,7 +281,7 @@ export function ConfirmDeleteDialog({ task, busy, error, onConfirm, onCancel }: 
   );
 }
 
-/** A quick action (complete, reopen, delete) refused with 412: do it anyway, or keep theirs. */
+/** A quick action (complete, reopen, delete, decline) refused with 412: do it anyway, or keep theirs. */
 export function QuickConflictDialog({
   mine,
   current,

@@ -17,9 +17,11 @@ export interface FormValues {
   due: string;
   /** Tags separated by spaces or commas. */
   tags: string;
+  /** The user id to share the task with, as typed (never trimmed); '' for nobody. */
+  assignee: string;
 }
 type Field = keyof FormValues;
-const FIELDS: Field[] = ['title', 'description', 'status', 'priority', 'due', 'tags'];
+const FIELDS: Field[] = ['title', 'description', 'status', 'priority', 'due', 'tags', 'assignee'];
 /** The API's field names (docs/openapi.yaml) and the form field each is shown next to. */
 const FIELD_OF: Record<string, Field> = {
   title: 'title',
@@ -28,12 +30,13 @@ const FIELD_OF: Record<string, Field> = {
   priority: 'priority',
   dueDate: 'due',
   tags: 'tags',
+  assignee: 'assignee',
 };
 
 export function valuesOf(task?: Task): FormValues {
-  if (!task) return { title: '', description: '', status: 'pending', priority: 'medium', due: '', tags: '' };
+  if (!task) return { title: '', description: '', status: 'pending', priority: 'medium', due: '', tags: '', assignee: '' };
   const { title, description, status, priority } = task;
-  return { title, description, status, priority, due: toLocalInput(task.dueDate), tags: task.tags.join(' ') };
+  return { title, description, status, priority, due: toLocalInput(task.dueDate), tags: task.tags.join(' '), assignee: task.assignee ?? '' };
 }
 
 export const parseTags = (text: string) => text.split(/[\s,]+/).filter(Boolean);
@@ -44,6 +47,7 @@ export function newTaskOf(values: FormValues): NewTask {
   if (values.due) body.dueDate = fromLocalInput(values.due);
   const tags = parseTags(values.tags);
   if (tags.length) body.tags = tags;
+  if (values.assignee) body.assignee = values.assignee;
   return body;
 }
 
@@ -57,6 +61,7 @@ export function changesOf(initial: FormValues, values: FormValues): TaskChanges 
   if (values.due !== initial.due) changes.dueDate = values.due ? fromLocalInput(values.due) : null;
   const tags = parseTags(values.tags);
   if (tags.join(' ') !== parseTags(initial.tags).join(' ')) changes.tags = tags;
+  if (values.assignee !== initial.assignee) changes.assignee = values.assignee || null;
   return changes;
 }
 
@@ -245,6 +250,26 @@ export function TaskForm({ id, initial, errors, busy, submitLabel, onSubmit, onC
           Separated by spaces or commas: lowercase letters, digits, - and _; up to 10.
         </p>
         {fieldErrors('tags')}
+      </div>
+      <div class="field">
+        <label for={`${id}-assignee`}>
+          Assignee (user id) <span class="optional">(optional)</span>
+        </label>
+        <input
+          id={`${id}-assignee`}
+          name="assignee"
+          value={values.assignee}
+          onInput={set('assignee')}
+          autoComplete="off"
+          autoCapitalize="none"
+          spellcheck={false}
+          aria-invalid={invalid('assignee')}
+          aria-describedby={describedBy('assignee', true)}
+        />
+        <p class="hint" id={`${id}-assignee-hint`}>
+          Shares the task with one other user, who can see it, complete or reopen it, and decline it. Empty: not shared.
+        </p>
+        {fieldErrors('assignee')}
       </div>
       {children}
       <div class="actions">

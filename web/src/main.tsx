@@ -13,6 +13,7 @@ function Root({ session }: { session: Session }) {
     () =>
       createApi({
         token: () => session.token(),
+        caller: () => session.localCaller,
         renew: () => session.renew(),
         retrying: (seconds, attempt) => window.dispatchEvent(new CustomEvent('api-retrying', { detail: { seconds, attempt } })),
       }),
@@ -48,7 +49,7 @@ async function start() {
   const root = document.getElementById('app')!;
   try {
     const config = await loadConfig();
-    const session = config.auth ? await (await import('./cognito')).cognitoSession(config.auth) : localSession();
+    const session = config.auth ? await (await import('./cognito')).cognitoSession(config.auth) : localSession(config.localCaller);
     root.textContent = '';
     render(<Root session={session} />, root);
   } catch (error) {

@@ -26,7 +26,7 @@ before(async () => {
   browser = await launch();
 });
 after(() => browser?.close());
-beforeEach(clearTasks);
+beforeEach(() => clearTasks());
 afterEach(reportUnfinished);
 
 test('create: the new task comes first with its priority, tags and due date in the user’s time zone; focus moves to it', async () => {

@@ -5,6 +5,10 @@ import { chromium } from 'playwright-core';
 
 export const WEB_URL = required('WEB_URL');
 export const API_URL = required('API_URL');
+/** The API's own local caller (TASKS_LOCAL_CALLER_ID in tools/web-test.sh): api() acts as it. */
+export const DEFAULT_CALLER = 'web-test';
+/** The app's localStorage key for its "Acting as" user id (web/src/session.ts). */
+const LOCAL_CALLER_KEY = 'tasks.localCaller';
 
 function required(name) {
   const value = process.env[name];
@@ -32,14 +36,24 @@ export function launch() {
 }
 
 /**
- * A fresh browser context with the page open on the app, in a fixed time zone and language.
+ * A fresh browser context with the page open on the app, in a fixed time zone and language,
+ * acting as `caller` (stored as the app's "Acting as" choice before the first load, so the
+ * app and api() see the same tasks; a later choice on the page is kept across reloads).
  * `problems` collects what must not happen: uncaught errors, console errors, CSP violations.
  * Chromium also logs every HTTP error response of a fetch ("Failed to load resource: …")
  * as a console error; for the API's own paths those are answers the tests ask for (400,
  * 412, 503…), checked by the tests themselves, so they are left out.
  */
-export async function openApp(browser, { viewport = { width: 1000, height: 800 }, setup, expectedFailedLoads } = {}) {
+export async function openApp(browser, { viewport = { width: 1000, height: 800 }, setup, expectedFailedLoads, caller = DEFAULT_CALLER } = {}) {
   const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/Paris', viewport });
+  await context.addInitScript(
+    ([key, id]) => {
+      try {
+        if (localStorage.getItem(key) === null) localStorage.setItem(key, id);
+      } catch {} // about:blank has no storage
+    },
+    [LOCAL_CALLER_KEY, caller],
+  );
   const page = await context.newPage();
   const problems = watch(page, expectedFailedLoads);
   if (setup) await setup(context, page);
@@ -105,7 +119,10 @@ export const focused = (page) =>
     return { id: el?.id ?? '', text: (el?.textContent ?? '').trim(), tag: el?.tagName ?? '' };
   });
 
-// The local API directly (the tests' set-up and their view of what was stored).
+// The local API directly (the tests' set-up and their view of what was stored), acting as
+// DEFAULT_CALLER, or as another user with the headers as(caller).
+export const as = (caller) => ({ 'X-Local-Caller': caller });
+
 export async function api(method, path, body, headers = {}) {
   const response = await fetch(API_URL + path, {
     method,
@@ -142,12 +159,13 @@ export async function waitForApi(timeoutSeconds = 900) {
   }
 }
 
-export async function allTasks() {
+/** Every task of `caller` (its own, or with scope 'assigned' those assigned to it). */
+export async function allTasks(caller = DEFAULT_CALLER, scope = 'owned') {
   const tasks = [];
   let token;
   do {
-    const query = `/tasks?limit=100${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`;
-    const { status, body } = await api('GET', query);
+    const query = `/tasks?limit=100${scope === 'owned' ? '' : `&scope=${scope}`}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`;
+    const { status, body } = await api('GET', query, undefined, as(caller));
     assert.equal(status, 200, JSON.stringify(body));
     tasks.push(...body.tasks);
     token = body.nextToken;
@@ -155,18 +173,18 @@ export async function allTasks() {
   return tasks;
 }
 
-export async function clearTasks() {
-  for (const task of await allTasks()) {
-    const { status } = await api('DELETE', `/tasks/${task.taskId}`);
+export async function clearTasks(caller = DEFAULT_CALLER) {
+  for (const task of await allTasks(caller)) {
+    const { status } = await api('DELETE', `/tasks/${task.taskId}`, undefined, as(caller));
     assert.equal(status, 200);
   }
 }
 
-/** Creates tasks in order (the last is the newest), each a millisecond or more apart. */
-export async function seed(tasks) {
+/** Creates tasks as `caller` in order (the last is the newest), each a millisecond or more apart. */
+export async function seed(tasks, caller = DEFAULT_CALLER) {
   const created = [];
   for (const task of tasks) {
-    const { status, body } = await api('POST', '/tasks', task);
+    const { status, body } = await api('POST', '/tasks', task, as(caller));
     assert.equal(status, 201, JSON.stringify(body));
     created.push(body.task);
     await new Promise((wake) => setTimeout(wake, 3));

@@ -122,7 +122,12 @@ test('sign-in with managed login: code flow with PKCE, the ID token on every cal
   });
   const { page } = app;
   const authorizations = [];
-  page.on('request', (r) => new URL(r.url()).pathname.startsWith('/tasks') && authorizations.push(r.headers().authorization));
+  const localCallers = [];
+  page.on('request', (r) => {
+    if (!new URL(r.url()).pathname.startsWith('/tasks')) return;
+    authorizations.push(r.headers().authorization);
+    if (r.headers()['x-local-caller'] !== undefined) localCallers.push(r.headers()['x-local-caller']);
+  });
 
   // Not signed in: the sign-in screen, then managed login and back.
   await page.getByText('Sign in to see and manage your tasks.').waitFor();
@@ -131,6 +136,8 @@ test('sign-in with managed login: code flow with PKCE, the ID token on every cal
   await item(page, 'Behind sign-in').waitFor();
   assert.equal(page.url(), `${WEB_URL}/`, 'the code and state are gone from the address bar');
   await page.getByText('ada@example.com').waitFor();
+  assert.equal(await page.locator('#my-id').textContent(), 'user-1', 'the user id shown is the ID token’s sub');
+  assert.equal(await page.getByLabel('Acting as').count(), 0, 'no local caller when signed in');
   const authorize = idp.log.find((e) => e.path === '/oauth2/authorize').query;
   assert.equal(authorize.response_type, 'code');
   assert.equal(authorize.client_id, CLIENT_ID);
@@ -173,6 +180,7 @@ test('sign-in with managed login: code flow with PKCE, the ID token on every cal
   const logout = idp.log.find((e) => e.path === '/logout').query;
   assert.deepEqual(logout, { client_id: CLIENT_ID, logout_uri: `${WEB_URL}/` });
   assert.equal(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc.user')).length), 0, 'no tokens kept');
+  assert.deepEqual(localCallers, [], 'no X-Local-Caller header when deployed');
   await eventually(async () => assert.equal(page.url(), `${WEB_URL}/`));
   await finish(app);
 });

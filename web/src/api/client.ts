@@ -12,6 +12,7 @@ export type Status = components['schemas']['Status'];
 export type Priority = components['schemas']['Priority'];
 export type Problem = components['schemas']['Problem'];
 export type TaskList = components['schemas']['TaskList'];
+export type Scope = 'owned' | 'assigned';
 
 /** The API answered with an error status; `problem` is its problem+json body, if any. */
 export class ApiError extends Error {
@@ -30,6 +31,8 @@ export class NetworkError extends Error {}
 
 export interface ClientHooks {
   token(): Promise<string | null>;
+  /** Locally: the user id to act as, sent as X-Local-Caller; null when deployed. */
+  caller(): string | null;
   renew(): Promise<boolean>;
   /** A 503 is retried after its Retry-After; the page says so while it waits. */
   retrying(seconds: number, attempt: number): void;
@@ -63,6 +66,8 @@ export function createApi(hooks: ClientHooks) {
       const headers = new Headers(request.headers);
       const token = await hooks.token();
       if (token) headers.set('Authorization', token);
+      const caller = hooks.caller();
+      if (caller !== null) headers.set('X-Local-Caller', caller);
       let response: Response;
       try {
         response = await fetch(request.url, { method: request.method, headers, body: body || undefined });
@@ -94,7 +99,7 @@ export function createApi(hooks: ClientHooks) {
   }
 
   return {
-    async list(query: { status?: Status; nextToken?: string; limit?: number }): Promise<TaskList> {
+    async list(query: { scope?: Scope; status?: Status; nextToken?: string; limit?: number }): Promise<TaskList> {
       return (await check(client.GET('/tasks', { params: { query } }))).data;
     },
     /** A retry with the same key and body gives back the task the first request created. */

@@ -9,14 +9,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List the caller's tasks, newest first
-         * @description Only the caller's tasks, newest first (`createdAt` descending, ties by `taskId`
+         * List the caller's tasks, or the tasks assigned to the caller, newest first
+         * @description With no `scope` or `scope=owned`, the caller's own tasks (shared or not); with
+         *     `scope=assigned`, the tasks that other users assigned to the caller. Either way newest first (`createdAt` descending, ties by `taskId`
          *     descending), read from a DynamoDB index: a task created a moment ago can take up to
          *     about a second to appear here. Unknown query parameters, repeated parameters and bad
          *     values give 400 (`validation-error`, naming each bad parameter). A `nextToken` is bound
-         *     to the caller and to the `status` filter that produced it: pass it back with the same
-         *     `status`; a token that was altered, forged, or comes from another caller or filter gives
-         *     400.
+         *     to the caller and to the `scope` and `status` filter that produced it: pass it back with
+         *     the same `scope` and `status`; a token that was altered, forged, or comes from another
+         *     caller, scope or filter gives 400.
          */
         get: operations["listTasks"];
         put?: never;
@@ -24,7 +25,8 @@ export interface paths {
          * Create a task
          * @description Creates a task owned by the caller, at `version` 1. Absent fields take their defaults
          *     (`description` `""`, `status` `pending`, `priority` `medium`, `dueDate` `null`, `tags`
-         *     `[]`). A task created as `completed` gets `completedAt` at once. The title is trimmed
+         *     `[]`, `assignee` `null`). An `assignee` shares the task with that user at once; it may
+         *     not be the caller's own id (400). A task created as `completed` gets `completedAt` at once. The title is trimmed
          *     of surrounding white space, so a blank title is refused.
          *
          *     With an `Idempotency-Key` the request is safe to retry: the same caller, key and body
@@ -61,7 +63,7 @@ export interface paths {
         };
         /**
          * Read one task
-         * @description A strongly consistent read. 404 if the caller has no task with this id.
+         * @description A strongly consistent read, for the task's owner and its assignee. 404 if the caller neither owns nor is assigned a task with this id.
          */
         get: operations["getTask"];
         /**
@@ -75,14 +77,22 @@ export interface paths {
          *     current version in `ETag`; `If-Match: *` matches any existing task. Without `If-Match`
          *     the update still applies atomically to the latest version. A missing task is 404, even
          *     with `If-Match`.
+         *
+         *     The owner may change every field, and set `assignee` to another user or `null`. The
+         *     assignee may change `status`, and may set `assignee` to `null` (decline the task, which
+         *     they then no longer see); a body with any other field gets 403, whose `errors` name each
+         *     field they may not change, and nothing is applied. `assignee` may not be the caller's own
+         *     id (400). Anyone else gets 404.
          */
         put: operations["updateTask"];
         post?: never;
         /**
          * Delete a task
          * @description Deletes the task. With `If-Match: "<version>"` only that version is deleted, else 412
-         *     with the current `ETag`; `If-Match: *` matches any existing task. 404 if the caller has
-         *     no such task (also for a second delete). A request body, if any, is ignored.
+         *     with the current `ETag`; `If-Match: *` matches any existing task. Only the owner may
+         *     delete a task: its assignee gets 403 (they can decline it instead, with `PATCH`). 404 if
+         *     the caller neither owns nor is assigned such a task (also for a second delete). A request
+         *     body, if any, is ignored.
          */
         delete: operations["deleteTask"];
         options?: never;
@@ -91,7 +101,8 @@ export interface paths {
          * Change some fields of a task (partial update)
          * @description The same as `PUT` (both are partial updates): fields that are absent stay as they are.
          *     Every successful update bumps `version` and `updatedAt`. `If-Match` as for `PUT`.
-         *     The body is plain JSON, not JSON Merge Patch: `null` is accepted only for `dueDate`.
+         *     The body is plain JSON, not JSON Merge Patch: `null` is accepted only for `dueDate` and
+         *     `assignee`. Who may change what is as for `PUT`.
          */
         patch: operations["patchTask"];
         trace?: never;
@@ -119,6 +130,19 @@ export interface components {
          */
         Tags: string[];
         /**
+         * @description A user id as the authorizer gives it (the Cognito `sub`): 1 to 128 characters (Unicode
+         *     scalar values), none of them white space (Unicode `White_Space`) or a control character
+         *     (Cc); never trimmed. The API never looks users up: any well-formed id is accepted.
+         * @example b7e2d4c1-9f3a-4e6b-8d25-61a0c3f9e7d2
+         */
+        UserId: string;
+        /**
+         * @description The one other user the task is shared with (a `UserId`), or `null`: not shared. It may
+         *     not be the caller's own id (400). Its owner sets it to another user or `null`; its
+         *     assignee may only set it to `null` (decline the task).
+         */
+        Assignee: components["schemas"]["UserId"] | null;
+        /**
          * @description A task as the API returns it. Every field is always present.
          * @example {
          *       "taskId": "05cd1cdc-8d61-4396-9b52-47166a6e3e0e",
@@ -133,7 +157,9 @@ export interface components {
          *       "createdAt": "2026-11-21T23:22:17.547Z",
          *       "updatedAt": "2026-11-21T23:22:17.547Z",
          *       "completedAt": null,
-         *       "version": 1
+         *       "version": 1,
+         *       "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
+         *       "assignee": null
          *     }
          */
         Task: {
@@ -171,6 +197,9 @@ export interface components {
             completedAt: string | null;
             /** @description 1 on create, +1 on every change; also sent as the `ETag` header, `"<version>"`. */
             version: number;
+            /** @description The caller who created the task (their `sub`); it never changes. */
+            readonly ownerId: string;
+            assignee: components["schemas"]["Assignee"];
         };
         /**
          * @description 1 to 200 characters (Unicode scalar values) after the server trims surrounding white
@@ -212,6 +241,7 @@ export interface components {
             priority?: components["schemas"]["Priority"];
             dueDate?: components["schemas"]["DueDate"];
             tags?: components["schemas"]["Tags"];
+            assignee?: components["schemas"]["Assignee"];
         };
         /**
          * @description The body of `PUT` and `PATCH /tasks/{taskId}`; at least one field.
@@ -227,6 +257,7 @@ export interface components {
             priority?: components["schemas"]["Priority"];
             dueDate?: components["schemas"]["DueDate"];
             tags?: components["schemas"]["Tags"];
+            assignee?: components["schemas"]["Assignee"];
         };
         /** @description The envelope of create and update. */
         TaskMessage: {
@@ -271,7 +302,7 @@ export interface components {
             detail: string;
             /** @description The Lambda request id, on every log line of this request. */
             instance: string;
-            /** @description Present for `validation-error` only; every bad field once. */
+            /** @description Present for `validation-error` (every bad field once) and for a `forbidden` update (every field the caller may not change). */
             errors?: components["schemas"]["FieldError"][];
         };
     };
@@ -302,7 +333,9 @@ export interface components {
                  *         "createdAt": "2026-11-21T23:22:17.547Z",
                  *         "updatedAt": "2026-11-21T23:22:23.395Z",
                  *         "completedAt": "2026-11-21T23:22:23.395Z",
-                 *         "version": 2
+                 *         "version": 2,
+                 *         "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
+                 *         "assignee": "b7e2d4c1-9f3a-4e6b-8d25-61a0c3f9e7d2"
                  *       }
                  *     }
                  */
@@ -372,8 +405,42 @@ export interface components {
             };
         };
         /**
-         * @description `not-found`: the caller has no task with this id (also when another caller has one,
-         *     so that existence is not leaked, and for a second delete).
+         * @description `forbidden`: the caller is the task's assignee, who may see it but not do this to it:
+         *     change a field other than `status`, set `assignee` to anything but `null`, or delete it.
+         *     For an update, `errors` names each field of the body that the caller may not change;
+         *     nothing of the request is applied. Only a task's assignee ever gets it (its owner may do
+         *     everything, anyone else gets 404).
+         */
+        Forbidden: {
+            headers: {
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Access-Control-Expose-Headers": components["headers"]["AccessControlExposeHeaders"];
+                "Cache-Control": components["headers"]["CacheControl"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://task-api.example/problems/forbidden",
+                 *       "title": "Forbidden",
+                 *       "status": 403,
+                 *       "detail": "as the task's assignee you may change its status or decline it; not title; nothing was changed",
+                 *       "instance": "6b2a8d0e-5c9d-4e7f-8a3b-2c1d0e9f8a7b",
+                 *       "errors": [
+                 *         {
+                 *           "field": "title",
+                 *           "message": "may only be changed by the task's owner"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description `not-found`: the caller neither owns nor is assigned a task with this id (also when
+         *     another caller has one, so that existence is not leaked, for the previous assignee of a
+         *     task that was reassigned, cleared or declined, and for a second delete).
          */
         NotFound: {
             headers: {
@@ -598,6 +665,13 @@ export interface components {
          * @example 05cd1cdc-8d61-4396-9b52-47166a6e3e0e
          */
         TaskId: string;
+        /**
+         * @description Whose tasks: `owned` (the default; the same as no `scope`), the caller's own tasks,
+         *     shared or not; `assigned`, the tasks other users assigned to the caller. Any other value
+         *     gives 400 (`validation-error`, field `scope`).
+         * @example assigned
+         */
+        Scope: "owned" | "assigned";
         /** @description Only tasks with this status. */
         StatusFilter: components["schemas"]["Status"];
         /** @description Page size, 1 to 100. */
@@ -628,12 +702,6 @@ export interface components {
         /** @description One or more writable fields; absent fields stay as they are. */
         TaskChanges: {
             content: {
-                /**
-                 * @example {
-                 *       "status": "completed",
-                 *       "dueDate": null
-                 *     }
-                 */
                 "application/json": components["schemas"]["TaskChanges"];
             };
         };
@@ -677,6 +745,13 @@ export interface operations {
     listTasks: {
         parameters: {
             query?: {
+                /**
+                 * @description Whose tasks: `owned` (the default; the same as no `scope`), the caller's own tasks,
+                 *     shared or not; `assigned`, the tasks other users assigned to the caller. Any other value
+                 *     gives 400 (`validation-error`, field `scope`).
+                 * @example assigned
+                 */
+                scope?: components["parameters"]["Scope"];
                 /** @description Only tasks with this status. */
                 status?: components["parameters"]["StatusFilter"];
                 /** @description Page size, 1 to 100. */
@@ -720,7 +795,9 @@ export interface operations {
                      *           "createdAt": "2026-11-21T23:22:17.547Z",
                      *           "updatedAt": "2026-11-21T23:22:17.547Z",
                      *           "completedAt": null,
-                     *           "version": 1
+                     *           "version": 1,
+                     *           "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
+                     *           "assignee": null
                      *         }
                      *       ],
                      *       "count": 1,
@@ -805,7 +882,9 @@ export interface operations {
                      *         "createdAt": "2026-11-21T23:22:17.547Z",
                      *         "updatedAt": "2026-11-21T23:22:17.547Z",
                      *         "completedAt": null,
-                     *         "version": 1
+                     *         "version": 1,
+                     *         "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
+                     *         "assignee": null
                      *       }
                      *     }
                      */
@@ -865,7 +944,9 @@ export interface operations {
                      *         "createdAt": "2026-11-21T23:22:17.547Z",
                      *         "updatedAt": "2026-11-21T23:22:17.547Z",
                      *         "completedAt": null,
-                     *         "version": 1
+                     *         "version": 1,
+                     *         "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
+                     *         "assignee": null
                      *       }
                      *     }
                      */
@@ -909,6 +990,7 @@ export interface operations {
             200: components["responses"]["Updated"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
@@ -964,6 +1046,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -995,11 +1078,17 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: components["requestBodies"]["TaskChanges"];
+        /** @description One or more writable fields; absent fields stay as they are (as for `PUT`). */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskChanges"];
+            };
+        };
         responses: {
             200: components["responses"]["Updated"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
