@@ -277,7 +277,10 @@ def document(bench):
         f"instead would save {usd_per_million(status_index_cost)} on this mix, but make a filtered page read, and pay for, every task of the owner "
         "between two matches, and return short or empty pages. A keyed create writes 5 units "
         "(the idempotency record, the task, the record marked done) instead of 3; gets read "
-        "strongly consistent (1 unit instead of 0.5), so that a client reads its own write.")
+        "strongly consistent (1 unit instead of 0.5), so that a client reads its own write. "
+        "The mix has no shared tasks: a shared task's writes also write the sparse `byAssignee` "
+        "index (one more unit; an unshared task never does), and an assignee's status change "
+        "costs a refused first try and a read besides ([sharing.md](sharing.md)).")
     out(f"- **CloudWatch Logs, {usd_per_million(mixed['logs'])}.** Per request: the function's "
         f"request line ({request_line:.0f} bytes), its metrics as an EMF record "
         f"({metrics:.0f} bytes; CloudWatch makes metrics of it without an API call), and the "

@@ -179,6 +179,90 @@ async fn store_contract(store: &impl TaskStore) {
         store.delete(&alice, first.id, None).await,
         Err(StoreError::NotFound)
     ));
+
+    shared_task_contract(store).await;
+}
+
+/// What each role may do to a shared task, at the store: what the store returns is the
+/// domain's `apply`, and a refusal is the domain's `authorize`.
+async fn shared_task_contract(store: &impl TaskStore) {
+    let (alice, bob, carol) = (owner(), owner(), owner());
+    let mut shared = task(&alice, "shared", 40);
+    shared.assignee = Some(bob.clone());
+    store.create(&shared).await.unwrap();
+    assert_eq!(
+        store.get(&bob, shared.id).await.unwrap(),
+        Some(shared.clone())
+    );
+    assert_eq!(store.get(&carol, shared.id).await.unwrap(), None);
+
+    let now = Timestamp::now();
+    let complete = TaskChanges {
+        status: Some(Status::Completed),
+        ..Default::default()
+    };
+    let completed = store
+        .update(&bob, shared.id, &complete, Some(Version::FIRST), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        completed,
+        shared.apply(&complete, now),
+        "the assignee moves it along"
+    );
+    let rename = TaskChanges {
+        title: Some(Title::parse("mine").unwrap()),
+        status: Some(Status::Pending),
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.update(&bob, shared.id, &rename, None, now).await,
+        Err(StoreError::Forbidden { fields }) if fields == ["title"]
+    ));
+    let to_carol = TaskChanges {
+        assignee: Some(Some(carol.clone())),
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.update(&bob, shared.id, &to_carol, None, now).await,
+        Err(StoreError::Forbidden { fields }) if fields == ["assignee"]
+    ));
+    assert!(matches!(
+        store.update(&carol, shared.id, &complete, None, now).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete(&bob, shared.id, None).await,
+        Err(StoreError::Forbidden { fields }) if fields.is_empty()
+    ));
+    assert!(matches!(
+        store.delete(&carol, shared.id, None).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // The listing of what is shared with Bob, then his decline takes it out.
+    let assigned = ListQuery {
+        scope: Scope::Assigned,
+        status: Some(Status::Completed),
+        limit: 10,
+        after: None,
+    };
+    assert_eq!(
+        store.list(&bob, &assigned).await.unwrap().tasks,
+        [completed.clone()]
+    );
+    let decline = TaskChanges {
+        assignee: Some(None),
+        ..Default::default()
+    };
+    let declined = store
+        .update(&bob, shared.id, &decline, None, now)
+        .await
+        .unwrap();
+    assert_eq!(declined, completed.apply(&decline, now));
+    assert_eq!(store.get(&bob, shared.id).await.unwrap(), None);
+    assert!(store.list(&bob, &assigned).await.unwrap().tasks.is_empty());
+    store.delete(&alice, shared.id, None).await.unwrap();
 }
 
 #[tokio::test]
