@@ -249,7 +249,7 @@ async fn shared_task_contract(store: &impl TaskStore) {
     };
     assert_eq!(
         store.list(&bob, &assigned).await.unwrap().tasks,
-        [completed.clone()]
+        std::slice::from_ref(&completed)
     );
     let decline = TaskChanges {
         assignee: Some(None),
