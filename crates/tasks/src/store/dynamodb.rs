@@ -440,11 +440,11 @@ impl TaskStore for DynamoTaskStore {
                 return Err(StoreError::NotFound);
             };
             // The SDK retried this very update after its first answer was lost: the stored
-            // task is our write (next version, our timestamp, our values).
+            // task is our write (next version, our timestamp, our values), even if that
+            // write was a decline that took the task out of the caller's sight.
             let own_write = expected
                 .is_some_and(|version| current.version == Version::new(version.get() + 1))
                 && current.updated_at == now
-                && current.is_visible_to(caller)
                 && are_reflected_in(changes, &current);
             if own_write {
                 return Ok(current);
