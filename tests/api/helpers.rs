@@ -242,6 +242,20 @@ impl TestApi {
         .await
     }
 
+    pub async fn patch_if_match(&self, task_id: &str, body: Value, version: &str) -> TestResponse {
+        let event = with_body(for_task(self.event("patch-task"), task_id), &body);
+        self.send(with_header(event, "If-Match", version)).await
+    }
+
+    /// `DELETE /tasks/{taskId}`, with `If-Match: <version>` if given.
+    pub async fn delete(&self, task_id: &str, if_match: Option<&str>) -> TestResponse {
+        let mut event = for_task(self.event("delete-task"), task_id);
+        if let Some(version) = if_match {
+            event = with_header(event, "If-Match", version);
+        }
+        self.send(event).await
+    }
+
     pub async fn list(&self, query: &[(&str, &str)]) -> TestResponse {
         self.send(with_query(self.event("list-tasks"), query)).await
     }

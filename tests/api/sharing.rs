@@ -2,9 +2,9 @@
 //! through the handlers, the ranking of refusals, the loss of access, the assigned listing,
 //! and, on DynamoDB, the race between a reassignment and the old assignee's write.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{TestApi, TestResponse, for_task, task_id, with_body, with_header};
+use crate::helpers::{TestApi, TestResponse, for_task, task_id, with_body};
 
 /// Alice owns, Bob is the assignee, Carol is anyone else; all on one store.
 struct Three {
@@ -33,27 +33,15 @@ impl Three {
     }
 }
 
-async fn delete(api: &TestApi, id: &str, if_match: Option<&str>) -> TestResponse {
-    let mut event = for_task(api.event("delete-task"), id);
-    if let Some(version) = if_match {
-        event = with_header(event, "If-Match", version);
-    }
-    api.send(event).await
-}
-
-async fn patch_if_match(api: &TestApi, id: &str, body: Value, version: &str) -> TestResponse {
-    let event = with_body(for_task(api.event("patch-task"), id), &body);
-    api.send(with_header(event, "If-Match", version)).await
-}
-
 fn statuses(responses: &[&TestResponse]) -> Vec<u16> {
     responses.iter().map(|r| r.status).collect()
 }
 
 #[tokio::test]
 async fn every_row_of_the_permission_table_holds_through_the_api() {
-    let Three { alice, bob, carol } = three().await;
-    let id = three_task(&alice, &bob).await;
+    let team = three().await;
+    let id = team.shared_task("Shared report").await;
+    let Three { alice, bob, carol } = team;
 
     // Read: owner and assignee yes, anyone else 404.
     let reads = [
@@ -110,25 +98,17 @@ async fn every_row_of_the_permission_table_holds_through_the_api() {
     );
 
     // Delete: owner yes, assignee 403, anyone else 404.
-    let refused = delete(&bob, &id, None).await;
+    let refused = bob.delete(&id, None).await;
     assert_eq!(refused.status, 403, "{}", refused.body);
     assert!(
         refused.body.get("errors").is_none(),
         "a delete names no field"
     );
-    assert_eq!(delete(&carol, &id, None).await.status, 404);
+    assert_eq!(carol.delete(&id, None).await.status, 404);
     let version = alice.get(&id).await.body["task"]["version"].clone();
     assert_eq!(version, 4, "the refused writes applied nothing");
-    assert_eq!(delete(&alice, &id, None).await.status, 200);
+    assert_eq!(alice.delete(&id, None).await.status, 200);
     assert_eq!(bob.get(&id).await.status, 404, "gone for the assignee too");
-}
-
-/// A fresh task of Alice's assigned to Bob (the permission table's subject).
-async fn three_task(alice: &TestApi, bob: &TestApi) -> String {
-    let task = alice
-        .create(json!({"title": "Shared report", "assignee": bob.caller}))
-        .await;
-    task_id(&task)
 }
 
 #[tokio::test]
@@ -158,37 +138,45 @@ async fn refusals_rank_400_then_404_then_403_then_412() {
     // 400 is judged from the request alone, before the task is read.
     let invalid = json!({"title": ""});
     assert_eq!(
-        patch_if_match(&team.carol, &id, invalid.clone(), stale)
+        team.carol
+            .patch_if_match(&id, invalid.clone(), stale)
             .await
             .status,
         400
     );
     assert_eq!(
-        patch_if_match(&team.bob, &id, invalid, stale).await.status,
+        team.bob.patch_if_match(&id, invalid, stale).await.status,
         400
     );
     // 404 for a task the caller cannot see, whatever else is wrong.
     let rename = json!({"title": "Renamed"});
     assert_eq!(
-        patch_if_match(&team.carol, &id, rename.clone(), stale)
+        team.carol
+            .patch_if_match(&id, rename.clone(), stale)
             .await
             .status,
         404
     );
-    assert_eq!(delete(&team.carol, &id, Some(stale)).await.status, 404);
+    assert_eq!(team.carol.delete(&id, Some(stale)).await.status, 404);
     // 403 before 412.
     assert_eq!(
-        patch_if_match(&team.bob, &id, rename, stale).await.status,
+        team.bob.patch_if_match(&id, rename, stale).await.status,
         403
     );
-    assert_eq!(delete(&team.bob, &id, Some(stale)).await.status, 403);
+    assert_eq!(team.bob.delete(&id, Some(stale)).await.status, 403);
     // 412 with the current version for what the assignee may do.
-    let stale_status = patch_if_match(&team.bob, &id, json!({"status": "completed"}), stale).await;
+    let stale_status = team
+        .bob
+        .patch_if_match(&id, json!({"status": "completed"}), stale)
+        .await;
     assert_eq!(
         (stale_status.status, stale_status.header("etag")),
         (412, "\"1\"")
     );
-    let fresh = patch_if_match(&team.bob, &id, json!({"status": "completed"}), "\"1\"").await;
+    let fresh = team
+        .bob
+        .patch_if_match(&id, json!({"status": "completed"}), "\"1\"")
+        .await;
     assert_eq!((fresh.status, fresh.header("etag")), (200, "\"2\""));
 }
 
@@ -267,7 +255,7 @@ async fn the_previous_assignee_loses_access_on_reassign_clear_decline_and_delete
     assert_eq!(alice.get(&id).await.body["task"]["assignee"], json!(null));
 
     let id = team.shared_task("Deleted").await;
-    assert_eq!(delete(alice, &id, None).await.status, 200);
+    assert_eq!(alice.delete(&id, None).await.status, 200);
     assert_eq!(bob.get(&id).await.status, 404);
 }
 

@@ -188,7 +188,7 @@ impl ApiError {
             detail: String,
             instance: &'a str,
             #[serde(skip_serializing_if = "Option::is_none")]
-            errors: Option<Vec<FieldError>>,
+            errors: Option<Cow<'a, [FieldError]>>,
         }
         let (status, kind, title, detail) = self.describe();
         let problem = Problem {
@@ -198,13 +198,13 @@ impl ApiError {
             detail: detail.into_owned(),
             instance: request_id,
             errors: match self {
-                Self::Validation(errors) => Some(errors.clone()),
-                Self::Forbidden { fields } if !fields.is_empty() => Some(
+                Self::Validation(errors) => Some(Cow::Borrowed(errors)),
+                Self::Forbidden { fields } if !fields.is_empty() => Some(Cow::Owned(
                     fields
                         .iter()
                         .map(|field| FieldError::new(*field, forbidden_reason(field)))
                         .collect(),
-                ),
+                )),
                 _ => None,
             },
         };

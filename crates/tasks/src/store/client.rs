@@ -63,11 +63,7 @@ fn tls_context(
 /// whatever its environment says.
 fn custom_endpoint_roots(lookup: impl Fn(&str) -> Option<String>) -> Option<Vec<u8>> {
     let endpoint = lookup("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| lookup("AWS_ENDPOINT_URL"))?;
-    let host = endpoint
-        .split_once("://")
-        .map_or(endpoint.as_str(), |(_, rest)| rest)
-        .split(['/', ':', '?'])
-        .next()
+    let host = super::url_host(&endpoint)
         .unwrap_or_default()
         .to_ascii_lowercase();
     let aws_own = [".amazonaws.com", ".amazonaws.com.cn", ".api.aws"]

@@ -36,24 +36,28 @@ pub fn local_endpoint() -> Result<String, String> {
 }
 
 fn is_loopback_url(url: &str) -> bool {
-    let Some(rest) = url
+    url_host(url).is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
+}
+
+/// The host of an `http://` or `https://` URL, without brackets or port; `None` for
+/// anything else, or for a URL with user info (which can make a host read as another).
+pub(crate) fn url_host(url: &str) -> Option<&str> {
+    let rest = url
         .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-    else {
-        return false;
-    };
+        .or_else(|| url.strip_prefix("https://"))?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.contains('@') {
-        return false;
+        return None;
     }
-    let host = match authority.strip_prefix('[') {
+    Some(match authority.strip_prefix('[') {
         Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
         None => authority.split(':').next().unwrap_or_default(),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    })
 }
 
 /// Boxed error source kept for the log; never shown to clients.
