@@ -46,7 +46,6 @@ PRICES = {
 }
 
 ASSUMPTIONS = {
-    "memory_mb": 128,
     # Share of requests that meet a cold start (a new execution environment).
     "cold_start_share": 0.01,
     # A stored task item, with its index attributes; under 1 KB, so one write unit.
@@ -131,9 +130,14 @@ def xray_traced_share(rate):
     return (min(rate, 1) + 0.05 * max(rate - 1, 0)) / rate
 
 
+def memory_mb(bench):
+    """The memory size the bench measured at (its CPU share), which is what is billed."""
+    return bench.get("machine", {}).get("memory_mb", 128)
+
+
 def model(bench):
     figures = bench["modes"]["lambda"]
-    gb = ASSUMPTIONS["memory_mb"] / 1024
+    gb = memory_mb(bench) / 1024
     cold = ASSUMPTIONS["cold_start_share"]
     access_bytes = access_log_bytes()
     overhead = PRICES["logs_event_overhead_bytes"]
@@ -204,8 +208,8 @@ def document(bench):
         f"${PRICES['waf_monthly']:.2f} a month. Check them before relying on the totals.")
     out("")
     a = ASSUMPTIONS
-    out(f"Model: {a['memory_mb']} MB functions; billed duration from the `lambda` mode of "
-        "`make bench` (TLS to DynamoDB, invocations at the 128 MB CPU share): the median warm "
+    out(f"Model: {memory_mb(bench)} MB functions; billed duration from the `lambda` mode of "
+        f"`make bench` (TLS to DynamoDB, invocations at the {memory_mb(bench)} MB CPU share): the median warm "
         "invocation rounded up to the millisecond, and for a cold start init plus the first "
         f"invocation (custom runtimes' init is billed); {a['cold_start_share']:.0%} of requests "
         f"cold; task items of about {a['task_item_bytes']} bytes; pages of {a['page_size']}; "

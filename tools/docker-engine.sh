@@ -6,7 +6,9 @@
 # 2. Else, as root: Debian's docker.io is installed when `dockerd` is missing, and dockerd is
 #    started in the background with no bridge and no iptables/NAT rules (containers can have
 #    the host's network only, which tools/sam_offline.py gives them) and vfs storage (works
-#    on any filesystem). It keeps running afterwards; its log is in $DOCKERD_LOG.
+#    on any filesystem). It keeps running afterwards; its log is in $DOCKERD_LOG. With
+#    DOCKERD_PID_FILE set, its pid is written there, so that a caller that only needs it for
+#    a while (tools/sam-local.sh check) can stop it.
 set -euo pipefail
 
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/task-api-dockerd.log}
@@ -49,6 +51,7 @@ pid=$!
 for _ in $(seq 120); do
   if answers; then
     echo "Docker engine: $(docker version --format '{{.Server.Version}}' 2>/dev/null) (started, pid $pid)"
+    [ -z "${DOCKERD_PID_FILE:-}" ] || echo "$pid" > "$DOCKERD_PID_FILE"
     exit 0
   fi
   kill -0 "$pid" 2>/dev/null || { tail -n 20 "$DOCKERD_LOG" >&2; fail "dockerd exited (log above)"; }

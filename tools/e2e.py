@@ -26,7 +26,11 @@ import urllib.parse
 import urllib.request
 import uuid
 
+from sam_offline import is_loopback_url
+
 ARGS = None
+# A loopback stack is reached directly, whatever HTTP(S)_PROXY says (see main).
+OPENER = urllib.request.build_opener()
 created = []
 results = []
 
@@ -42,7 +46,7 @@ def call(method, path, body=None, headers=None, token=True, raw_body=None, conte
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=180) as response:
+        with OPENER.open(request, timeout=180) as response:
             status, response_headers, text = response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         status, response_headers, text = error.code, error.headers, error.read()
@@ -249,12 +253,14 @@ def wait_until_listening(seconds=180):
 
 
 def main():
-    global ARGS
+    global ARGS, OPENER
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("base_url", help="the API's base URL, e.g. the stack's ApiUrl output")
     parser.add_argument("--token", default="", help="a Cognito ID token of a test user")
     parser.add_argument("--assignee-token", default="", help="a second test user's ID token (sharing)")
     ARGS = parser.parse_args()
+    if is_loopback_url(ARGS.base_url):
+        OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     wait_until_listening()
     passed = failed = skipped = 0
     try:

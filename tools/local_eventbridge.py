@@ -13,12 +13,10 @@ The server is AWS_ENDPOINT_URL_EVENTBRIDGE, else make dev's http://127.0.0.1:800
 must be on loopback. Dummy credentials only: nothing here uses an AWS identity.
 """
 
-import ipaddress
 import json
 import os
 import sys
 import time
-import urllib.parse
 
 for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
     os.environ.pop(name, None)
@@ -31,18 +29,14 @@ os.environ.update(
 )
 
 import boto3  # noqa: E402
+from sam_offline import is_loopback_url  # noqa: E402
 
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE") or "http://127.0.0.1:8001"
 DEFAULT_QUEUE = "task-events-local"
 
 
 def local_endpoint(url: str) -> str:
-    host = urllib.parse.urlsplit(url).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback_url(url):
         sys.exit(f"{url!r} is not on loopback: the local EventBridge must be (moto on 127.0.0.1)")
     return url
 

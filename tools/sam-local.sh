@@ -108,6 +108,22 @@ case ${1:-} in
   check)
     installed
     mkdir -p "$WORK"
+    # An engine this check starts is stopped when it ends (one that already ran is left).
+    export DOCKERD_PID_FILE=$WORK/dockerd.pid
+    rm -f "$DOCKERD_PID_FILE"
+    stop_started_engine() {
+      [ -s "$DOCKERD_PID_FILE" ] || return 0
+      local pid
+      pid=$(cat "$DOCKERD_PID_FILE")
+      kill "$pid" 2>/dev/null
+      for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      rm -f "$DOCKERD_PID_FILE"
+    }
+    on_exit() {
+      if declare -F stop_local_processes > /dev/null; then stop_local_processes; fi
+      stop_started_engine
+    }
+    trap on_exit EXIT
     if ! reason=$(timed "Docker engine and base image" engine 2>&1); then
       printf '%s\n' "$reason"
       if [ "${CI:-}" = true ]; then
@@ -123,6 +139,7 @@ case ${1:-} in
       DYNAMODB_PORT=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
       TABLE_NAME=tasks-sam-local
       source tools/local-env.sh
+      trap on_exit EXIT # local-env.sh set its own: stop its processes and the engine both
       tools/local-dynamodb.sh "$DYNAMODB_PORT" "$TABLE_NAME"
     fi
     # The functions' settings: the same for sam local and the in-process runner.

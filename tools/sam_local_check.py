@@ -33,6 +33,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sam_offline import free_loopback_port
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "target" / "sam-local"
 SAM = [sys.executable, str(ROOT / "tools" / "sam_offline.py")]
@@ -243,7 +245,11 @@ def in_process_lane(events, order, routing, binaries, sample_id, caller, env_val
             task_id = task_id or created_id(answers[name])
     finally:
         process.stdin.close()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
     return answers, task_id
 
 
@@ -308,18 +314,23 @@ def cmd_invoke(template_path, env_file):
             waves.append([name])
 
     task_id, started = None, time.monotonic()
-    with ThreadPoolExecutor(max_workers=INVOKE_CONCURRENCY) as pool:
-        for wave in waves:
-            sent = {
-                name: prepared(events[name], sample_id, task_id, caller) for name in wave
-            }
-            results = pool.map(
-                lambda name: sam_invoke(routing[name], sent[name], template_path, env_file, name),
-                wave,
-            )
-            for name, (answer, _log, seconds) in zip(wave, results):
-                task_id = task_id or created_id(answer)
-                compare(name, routing[name], answer, seconds, expected, expected_task, task_id, events)
+    # A `sam local invoke` killed at its timeout leaves its container: remove what is left.
+    before = lambda_containers()
+    try:
+        with ThreadPoolExecutor(max_workers=INVOKE_CONCURRENCY) as pool:
+            for wave in waves:
+                sent = {
+                    name: prepared(events[name], sample_id, task_id, caller) for name in wave
+                }
+                results = pool.map(
+                    lambda name: sam_invoke(routing[name], sent[name], template_path, env_file, name),
+                    wave,
+                )
+                for name, (answer, _log, seconds) in zip(wave, results):
+                    task_id = task_id or created_id(answer)
+                    compare(name, routing[name], answer, seconds, expected, expected_task, task_id, events)
+    finally:
+        remove_containers_since(before)
     print(f"  ({len(order)} invocations in {len(waves)} waves, "
           f"{time.monotonic() - started:.0f} s in sam local invoke)")
     return finish()
@@ -356,12 +367,6 @@ def compare(name, function, answer, seconds, expected, expected_task, task_id, e
 # --- sam local start-api -------------------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Http:
     """Plain HTTP to the local API: no proxy, loopback only."""
 
@@ -396,10 +401,17 @@ def lambda_containers():
     return set(result.stdout.split())
 
 
+def remove_containers_since(before):
+    """Removes the Lambda containers that were not there at `before`."""
+    left = lambda_containers() - before
+    if left:
+        subprocess.run(["docker", "rm", "-f", *left], capture_output=True)
+
+
 def cmd_start_api(template_path, env_file):
     env_values = json.loads(Path(env_file).read_text())["Parameters"]
     caller = env_values["TASKS_LOCAL_CALLER_ID"]
-    port = free_port()
+    port = free_loopback_port()
     log_path = WORK / "start-api.log"
     before = lambda_containers()
     log = open(log_path, "w")
@@ -429,9 +441,7 @@ def cmd_start_api(template_path, env_file):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
-        left = lambda_containers() - before
-        if left:
-            subprocess.run(["docker", "rm", "-f", *left], capture_output=True)
+        remove_containers_since(before)
     if failures:
         print(f"  (log of sam local start-api: {os.path.relpath(log_path, ROOT)})")
     return finish()

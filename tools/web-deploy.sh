@@ -33,9 +33,7 @@ EOF
 eval "$settings"
 
 echo "--- building web/"
-if [ ! -f web/node_modules/.installed ] || [ web/package-lock.json -nt web/node_modules/.installed ]; then
-  (cd web && npm ci --no-audit --no-fund --loglevel=error) && touch web/node_modules/.installed
-fi
+make --no-print-directory -s web/node_modules/.installed # npm ci, as make test installs it
 (cd web && node_modules/.bin/vite build --logLevel warn && node scripts/size.mjs)
 python3 - "$Region" "$UserPoolId" "$UserPoolClientId" "$AuthDomain" > web/dist/config.json <<'EOF'
 import json, sys

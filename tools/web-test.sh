@@ -18,9 +18,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 mode=${1:?usage: tools/web-test.sh check|browser|screenshots}
 
-if [ ! -f web/node_modules/.installed ] || [ web/package-lock.json -nt web/node_modules/.installed ]; then
-  (cd web && npm ci --no-audit --no-fund --loglevel=error) && touch web/node_modules/.installed
-fi
+make --no-print-directory -s web/node_modules/.installed # npm ci, as make test installs it
 
 if [ "$mode" = check ]; then
   echo "--- generated from docs/openapi.yaml: up to date?"
