@@ -368,9 +368,9 @@ function TaskItem({
   const overdue = !done && task.dueDate !== null && Date.parse(task.dueDate) < Date.now();
   const name = <span class="visually-hidden"> “{task.title}”</span>;
   return (
-    <li class={`task ${task.status}`} aria-labelledby={`task-${task.taskId}-title`}>
+    <li class={`task ${task.status}`} aria-labelledby={titleId(task)}>
       <div class="task-head">
-        <h3 id={`task-${task.taskId}-title`} tabIndex={-1}>
+        <h3 id={titleId(task)} tabIndex={-1}>
           {task.title}
         </h3>
         <span class={`badge priority-${task.priority}`}>{PRIORITY_LABEL[task.priority]} priority</span>

@@ -182,7 +182,7 @@ function show(field: keyof TaskChanges, value: TaskChanges[keyof TaskChanges]): 
 }
 
 /** What changed elsewhere, next to what the user was about to do; reapply or discard. */
-export function ConflictPanel({
+function ConflictPanel({
   mine,
   current,
   changes,

@@ -39,7 +39,7 @@ export function valuesOf(task?: Task): FormValues {
   return { title, description, status, priority, due: toLocalInput(task.dueDate), tags: task.tags.join(' '), assignee: task.assignee ?? '' };
 }
 
-export const parseTags = (text: string) => text.split(/[\s,]+/).filter(Boolean);
+const parseTags = (text: string) => text.split(/[\s,]+/).filter(Boolean);
 
 export function newTaskOf(values: FormValues): NewTask {
   const body: NewTask = { title: values.title, status: values.status, priority: values.priority };

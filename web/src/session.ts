@@ -24,7 +24,7 @@ export interface Session {
 /** The caller's own user id, as the API knows it (ownerId, assignee). */
 export const userIdOf = (session: Session) => session.localCaller ?? session.user?.id ?? null;
 
-export const LOCAL_CALLER_KEY = 'tasks.localCaller';
+const LOCAL_CALLER_KEY = 'tasks.localCaller';
 
 function stored(): string | null {
   try {

@@ -38,11 +38,11 @@ export interface ClientHooks {
   retrying(seconds: number, attempt: number): void;
 }
 
-export const MAX_RETRIES = 3;
+const MAX_RETRIES = 3;
 const MAX_WAIT_SECONDS = 30;
 
 /** Retry-After in seconds (delay-seconds or an HTTP date), within 0..30; 1 when absent. */
-export function retryAfterSeconds(value: string | null, now = Date.now()): number {
+function retryAfterSeconds(value: string | null, now = Date.now()): number {
   if (value === null || value.trim() === '') return 1;
   const seconds = /^\d+$/.test(value.trim()) ? Number(value) : (Date.parse(value) - now) / 1000;
   return Number.isFinite(seconds) ? Math.min(Math.max(Math.ceil(seconds), 0), MAX_WAIT_SECONDS) : 1;
