@@ -3,8 +3,8 @@
 //! which store is behind them.
 
 use tasks::domain::{
-    IdempotencyKey, NewTask, Priority, Scope, Status, Tag, Tags, Task, TaskChanges, TaskId,
-    Timestamp, Title, UserId, Version,
+    IdempotencyKey, Priority, Scope, Status, Tag, Tags, Task, TaskChanges, TaskId, Timestamp,
+    Title, UserId, Version,
 };
 use tasks::store::{
     Creation, DynamoTaskStore, ListQuery, MemoryTaskStore, StoreError, TaskStore, client_from,
@@ -40,10 +40,12 @@ fn task(owner: &UserId, title: &str, seconds: i64) -> Task {
             .to_rfc3339(),
     )
     .unwrap();
+    let title = Title::parse(title).unwrap();
     Task::create(
         TaskId::new_random(),
         owner.clone(),
-        NewTask::new(Title::parse(title).unwrap()),
+        title,
+        &TaskChanges::default(),
         created,
     )
 }

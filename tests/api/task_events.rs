@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use serde_json::{Value, json};
 use tasks::domain::{
-    Description, IdempotencyKey, NewTask, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId,
-    Timestamp, Title, UserId,
+    Description, IdempotencyKey, Priority, Status, Tag, Tags, Task, TaskChanges, TaskId, Timestamp,
+    Title, UserId,
 };
 use tasks::events::client::client_from;
 use tasks::events::handler::BatchReport;
@@ -120,15 +120,18 @@ fn every_stream_sample_is_a_dynamodb_streams_event_of_the_tasks_table() {
 fn sample_versions() -> [Task; 4] {
     let at = |raw| Timestamp::parse(raw).unwrap();
     let tags = |names: &[&str]| Tags::new(names.iter().map(|n| Tag::parse(n).unwrap()).collect());
-    let mut new = NewTask::new(Title::parse("Write report").unwrap());
-    new.description = Description::parse("Quarterly figures for the board").unwrap();
-    new.priority = Priority::High;
-    new.due_date = Some(at("2025-10-01T17:00:00Z"));
-    new.tags = tags(&["work", "q4"]).unwrap();
+    let fields = TaskChanges {
+        description: Some(Description::parse("Quarterly figures for the board").unwrap()),
+        priority: Some(Priority::High),
+        due_date: Some(Some(at("2025-10-01T17:00:00Z"))),
+        tags: Some(tags(&["work", "q4"]).unwrap()),
+        ..TaskChanges::default()
+    };
     let v1 = Task::create(
         TaskId::parse("2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b").unwrap(),
         UserId::parse("4f8e1c2a-0b3d-4e5f-8a9b-1c2d3e4f5a6b").unwrap(),
-        new,
+        Title::parse("Write report").unwrap(),
+        &fields,
         at("2025-09-29T10:00:00Z"),
     );
     let v2 = v1.apply(
@@ -168,13 +171,12 @@ fn the_samples_images_are_exactly_what_the_store_writes() {
     assert_eq!(images("stream-remove"), (image(&v4), none.clone()));
 
     // A keyed create's record, written before its task (the same owner, another task).
-    let mut new = NewTask::new(Title::parse("Book the venue").unwrap());
-    new.description = Description::default();
     let created = Timestamp::parse("2025-09-29T11:00:00Z").unwrap();
     let task = Task::create(
         TaskId::parse("7d2e9a41-5c3b-4f6e-8a1d-2b3c4d5e6f70").unwrap(),
         v1.owner.clone(),
-        new,
+        Title::parse("Book the venue").unwrap(),
+        &TaskChanges::default(),
         created,
     );
     let key = IdempotencyKey::parse("3b1f4c8e-create-report").unwrap();
@@ -667,12 +669,11 @@ fn assignee(to: Option<&str>) -> TaskChanges {
 fn sharing_batch() -> Event {
     let at = |raw| Timestamp::parse(raw).unwrap();
     let [created, ..] = sample_versions();
-    let mut new = NewTask::new(Title::parse("Book the venue").unwrap());
-    new.assignee = Some(UserId::parse(BOB).unwrap());
     let born_assigned = Task::create(
         TaskId::parse("7d2e9a41-5c3b-4f6e-8a1d-2b3c4d5e6f70").unwrap(),
         created.owner.clone(),
-        new,
+        Title::parse("Book the venue").unwrap(),
+        &assignee(Some(BOB)),
         at("2025-09-29T11:00:00Z"),
     );
     let to_bob = created.apply(&assignee(Some(BOB)), at("2025-09-29T12:00:00Z"));

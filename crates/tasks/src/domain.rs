@@ -343,21 +343,20 @@ pub struct Task {
     pub version: Version,
 }
 
-/// What a client may give when creating a task, already validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewTask {
-    pub assignee: Option<UserId>,
-    pub title: Title,
-    pub description: Description,
-    pub status: Status,
-    pub priority: Priority,
-    pub due_date: Option<Timestamp>,
-    pub tags: Tags,
-}
-
-impl NewTask {
-    pub fn new(title: Title) -> Self {
-        Self {
+impl Task {
+    /// A task as first stored, at version 1: `title` and the defaults, with the other fields
+    /// of the request applied as an update applies them, so that creating and updating
+    /// compute a task the same way (`completedAt` set if it is born completed).
+    pub fn create(
+        id: TaskId,
+        owner: UserId,
+        title: Title,
+        fields: &TaskChanges,
+        now: Timestamp,
+    ) -> Self {
+        let blank = Self {
+            id,
+            owner,
             assignee: None,
             title,
             description: Description::default(),
@@ -365,27 +364,40 @@ impl NewTask {
             priority: Priority::default(),
             due_date: None,
             tags: Tags::default(),
-        }
-    }
-}
-
-impl Task {
-    /// A task as first stored: version 1, `completedAt` set if it is born completed.
-    pub fn create(id: TaskId, owner: UserId, new: NewTask, now: Timestamp) -> Self {
-        Self {
-            id,
-            owner,
-            assignee: new.assignee,
-            completed_at: (new.status == Status::Completed).then_some(now),
-            title: new.title,
-            description: new.description,
-            status: new.status,
-            priority: new.priority,
-            due_date: new.due_date,
-            tags: new.tags,
             created_at: now,
             updated_at: now,
-            version: Version::FIRST,
+            completed_at: None,
+            version: Version(0),
+        };
+        blank.apply(fields, now)
+    }
+
+    /// The task after `changes` at `now`: the next version; `completedAt` set when the
+    /// status becomes completed (the first completion time kept if it already was) and
+    /// cleared when the status leaves it. The DynamoDB store computes the same in its
+    /// UpdateItem; a test in `make test` checks that the two agree.
+    pub fn apply(&self, changes: &TaskChanges, now: Timestamp) -> Task {
+        fn or_kept<T: Clone>(change: &Option<T>, kept: &T) -> T {
+            change.as_ref().unwrap_or(kept).clone()
+        }
+        Task {
+            id: self.id,
+            owner: self.owner.clone(),
+            assignee: or_kept(&changes.assignee, &self.assignee),
+            title: or_kept(&changes.title, &self.title),
+            description: or_kept(&changes.description, &self.description),
+            status: changes.status.unwrap_or(self.status),
+            priority: changes.priority.unwrap_or(self.priority),
+            due_date: changes.due_date.unwrap_or(self.due_date),
+            tags: or_kept(&changes.tags, &self.tags),
+            created_at: self.created_at,
+            updated_at: now,
+            completed_at: match changes.status {
+                None => self.completed_at,
+                Some(Status::Completed) => self.completed_at.or(Some(now)),
+                Some(_) => None,
+            },
+            version: Version(self.version.0 + 1),
         }
     }
 }
@@ -410,27 +422,23 @@ impl TaskChanges {
 
     /// Each field these changes set, by its wire name, with the action that setting it is.
     pub fn actions(&self) -> Vec<(&'static str, Action)> {
-        let details = [
-            ("title", self.title.is_some()),
-            ("description", self.description.is_some()),
-            ("priority", self.priority.is_some()),
-            ("dueDate", self.due_date.is_some()),
-            ("tags", self.tags.is_some()),
-        ];
-        let mut actions: Vec<_> = details
-            .into_iter()
-            .filter(|(_, set)| *set)
-            .map(|(field, _)| (field, Action::ChangeDetails))
-            .collect();
-        if self.status.is_some() {
-            actions.push(("status", Action::ChangeStatus));
-        }
-        match &self.assignee {
-            Some(Some(_)) => actions.push(("assignee", Action::Assign)),
-            Some(None) => actions.push(("assignee", Action::Unassign)),
-            None => {}
-        }
-        actions
+        let details = |set: bool| set.then_some(Action::ChangeDetails);
+        let assignee = self.assignee.as_ref().map(|assignee| match assignee {
+            Some(_) => Action::Assign,
+            None => Action::Unassign,
+        });
+        [
+            ("title", details(self.title.is_some())),
+            ("description", details(self.description.is_some())),
+            ("priority", details(self.priority.is_some())),
+            ("dueDate", details(self.due_date.is_some())),
+            ("tags", details(self.tags.is_some())),
+            ("status", self.status.map(|_| Action::ChangeStatus)),
+            ("assignee", assignee),
+        ]
+        .into_iter()
+        .filter_map(|(field, action)| Some((field, action?)))
+        .collect()
     }
 
     /// Whether only the owner may make these changes: the condition a store's write states.
@@ -540,44 +548,6 @@ pub fn authorize(
             current: task.version,
         }),
         _ => Ok(role),
-    }
-}
-
-impl Task {
-    /// The task after `changes` at `now`: the next version; `completedAt` set when the
-    /// status becomes completed (the first completion time kept if it already was) and
-    /// cleared when the status leaves it. The DynamoDB store computes the same in its
-    /// UpdateItem; a test in `make test` checks that the two agree.
-    pub fn apply(&self, changes: &TaskChanges, now: Timestamp) -> Task {
-        let mut task = self.clone();
-        if let Some(title) = &changes.title {
-            task.title = title.clone();
-        }
-        if let Some(description) = &changes.description {
-            task.description = description.clone();
-        }
-        if let Some(priority) = changes.priority {
-            task.priority = priority;
-        }
-        if let Some(tags) = &changes.tags {
-            task.tags = tags.clone();
-        }
-        if let Some(due_date) = changes.due_date {
-            task.due_date = due_date;
-        }
-        if let Some(assignee) = &changes.assignee {
-            task.assignee = assignee.clone();
-        }
-        if let Some(status) = changes.status {
-            task.status = status;
-            task.completed_at = match status {
-                Status::Completed => self.completed_at.or(Some(now)),
-                _ => None,
-            };
-        }
-        task.updated_at = now;
-        task.version = Version::new(self.version.get() + 1);
-        task
     }
 }
 
@@ -709,18 +679,39 @@ mod tests {
     }
 
     #[test]
-    fn new_task_starts_at_version_one_and_completed_only_when_born_completed() {
+    fn new_task_starts_at_version_one_with_defaults_and_completed_only_when_born_completed() {
         let now = Timestamp::parse("2025-09-29T10:00:00Z").unwrap();
         let owner = UserId::parse("user-1").unwrap();
-        let mut new = NewTask::new(Title::parse("Write report").unwrap());
-        let pending = Task::create(TaskId::new_random(), owner.clone(), new.clone(), now);
+        let title = Title::parse("Write report").unwrap();
+        let pending = Task::create(
+            TaskId::new_random(),
+            owner.clone(),
+            title.clone(),
+            &TaskChanges::default(),
+            now,
+        );
         assert_eq!(pending.version, Version::FIRST);
+        assert_eq!(
+            (pending.status, pending.priority),
+            (Status::Pending, Priority::Medium)
+        );
+        assert_eq!((pending.description.as_str(), pending.due_date), ("", None));
+        assert_eq!(
+            (pending.assignee.as_ref(), pending.tags.iter().count()),
+            (None, 0)
+        );
         assert_eq!(pending.completed_at, None);
         assert_eq!((pending.created_at, pending.updated_at), (now, now));
 
-        new.status = Status::Completed;
-        let done = Task::create(TaskId::new_random(), owner, new, now);
-        assert_eq!(done.completed_at, Some(now));
+        let completed = TaskChanges {
+            status: Some(Status::Completed),
+            ..Default::default()
+        };
+        let done = Task::create(TaskId::new_random(), owner, title, &completed, now);
+        assert_eq!(
+            (done.status, done.completed_at),
+            (Status::Completed, Some(now))
+        );
     }
 
     #[test]
@@ -739,10 +730,12 @@ mod tests {
         let later = Timestamp::parse("2025-09-29T11:00:00Z").unwrap();
         let latest = Timestamp::parse("2025-09-29T12:00:00Z").unwrap();
         let owner = UserId::parse("user-1").unwrap();
+        let title = Title::parse("Report").unwrap();
         let task = Task::create(
             TaskId::new_random(),
             owner,
-            NewTask::new(Title::parse("Report").unwrap()),
+            title,
+            &Default::default(),
             created,
         );
         let complete = TaskChanges {
@@ -771,9 +764,18 @@ mod tests {
     }
 
     fn shared_task() -> Task {
-        let mut new = NewTask::new(Title::parse("Shared").unwrap());
-        new.assignee = Some(user("bob"));
-        Task::create(TaskId::new_random(), user("alice"), new, Timestamp::now())
+        let title = Title::parse("Shared").unwrap();
+        let assigned = TaskChanges {
+            assignee: Some(Some(user("bob"))),
+            ..Default::default()
+        };
+        Task::create(
+            TaskId::new_random(),
+            user("alice"),
+            title,
+            &assigned,
+            Timestamp::now(),
+        )
     }
 
     #[test]

@@ -117,43 +117,41 @@ impl RequestRecord<'_> {
     /// dimension value is a billed custom metric, and every byte is ingested per request; the
     /// ids are on the request's log line, not repeated here (docs/cost.md).
     pub fn emf(&self, namespace: &str, timestamp_millis: i64) -> Value {
-        let count = |yes: bool| u8::from(yes);
-        let metric = |name: &str, unit: &str| json!({ "Name": name, "Unit": unit });
+        const MS: &str = "Milliseconds";
+        let count = |yes: bool| json!(u8::from(yes));
+        let validation = matches!(self.error_kind, Some("validation-error" | "invalid-body"));
+        let metrics = [
+            ("Latency", MS, json!(millis(self.duration))),
+            ("DynamoDbLatency", MS, json!(millis(self.dynamodb))),
+            ("ColdStart", "Count", count(self.cold_start)),
+            ("ValidationFailures", "Count", count(validation)),
+            ("NotFound", "Count", count(self.status == 404)),
+            ("PreconditionFailed", "Count", count(self.status == 412)),
+            ("Throttles", "Count", count(self.throttled)),
+            ("ServerErrors", "Count", count(self.status >= 500)),
+        ];
+        // Init duration is a metric of cold starts only: declared and set on them alone.
+        let init = self
+            .init
+            .map(|init| ("InitDuration", MS, json!(millis(init))));
+        let metrics: Vec<_> = metrics.into_iter().chain(init).collect();
+        let declared: Vec<Value> = metrics
+            .iter()
+            .map(|(name, unit, _)| json!({ "Name": name, "Unit": unit }))
+            .collect();
         let mut record = json!({
             "_aws": {
                 "Timestamp": timestamp_millis,
                 "CloudWatchMetrics": [{
                     "Namespace": namespace,
                     "Dimensions": [["Operation"]],
-                    "Metrics": [
-                        metric("Latency", "Milliseconds"),
-                        metric("DynamoDbLatency", "Milliseconds"),
-                        metric("ColdStart", "Count"),
-                        metric("ValidationFailures", "Count"),
-                        metric("NotFound", "Count"),
-                        metric("PreconditionFailed", "Count"),
-                        metric("Throttles", "Count"),
-                        metric("ServerErrors", "Count"),
-                    ],
+                    "Metrics": declared,
                 }],
             },
             "Operation": self.operation,
-            "Latency": millis(self.duration),
-            "DynamoDbLatency": millis(self.dynamodb),
-            "ColdStart": count(self.cold_start),
-            "ValidationFailures": count(matches!(self.error_kind, Some("validation-error" | "invalid-body"))),
-            "NotFound": count(self.status == 404),
-            "PreconditionFailed": count(self.status == 412),
-            "Throttles": count(self.throttled),
-            "ServerErrors": count(self.status >= 500),
         });
-        // Init duration is a metric of cold starts only: declared and set on them alone.
-        if let Some(init) = self.init {
-            record["InitDuration"] = json!(millis(init));
-            if let Some(metrics) = record["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array_mut()
-            {
-                metrics.push(metric("InitDuration", "Milliseconds"));
-            }
+        for (name, _, value) in metrics {
+            record[name] = value;
         }
         record
     }

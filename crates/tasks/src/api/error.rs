@@ -3,6 +3,7 @@
 //! names) is logged with the request id and replaced by a generic detail.
 
 use std::borrow::Cow;
+use std::error::Error;
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
@@ -245,22 +246,13 @@ impl ApiError {
     pub fn log(&self, request_id: &str) {
         match self {
             Self::Internal(source) | Self::Unavailable(source) => {
-                let mut chain = source.to_string();
-                let mut cause = std::error::Error::source(source);
-                while let Some(inner) = cause {
-                    chain.push_str(": ");
-                    chain.push_str(&inner.to_string());
-                    cause = inner.source();
-                }
-                tracing::error!(request_id, kind = self.kind(), error = %chain, "request failed");
+                let causes = std::iter::successors(Some(source as &dyn Error), |&e| e.source());
+                let chain: Vec<String> = causes.map(ToString::to_string).collect();
+                let error = chain.join(": ");
+                tracing::error!(request_id, kind = self.kind(), error, "request failed");
             }
-            Self::Misconfigured(what) => {
-                tracing::error!(
-                    request_id,
-                    kind = self.kind(),
-                    error = what,
-                    "request failed"
-                );
+            Self::Misconfigured(error) => {
+                tracing::error!(request_id, kind = self.kind(), error, "request failed");
             }
             Self::Validation(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use super::error::{ApiError, FieldError};
 use crate::domain::{
-    Description, IdempotencyKey, NewTask, Priority, Rejection, Scope, Status, Tag, Tags,
-    TaskChanges, TaskId, Timestamp, Title, UserId, Version,
+    Description, IdempotencyKey, Priority, Rejection, Scope, Status, Tag, Tags, TaskChanges,
+    TaskId, Timestamp, Title, UserId, Version,
 };
 
 /// Bodies over this size are refused with 413 before they are parsed.
@@ -178,26 +178,12 @@ pub fn task_changes(body: &Map<String, Value>, caller: &UserId) -> Result<TaskCh
             }
         };
         match name.as_str() {
-            "title" => check(
-                string(value)
-                    .and_then(Title::parse)
-                    .map(|v| changes.title = Some(v)),
-            ),
-            "description" => check(
-                string(value)
-                    .and_then(Description::parse)
-                    .map(|v| changes.description = Some(v)),
-            ),
-            "status" => check(
-                string(value)
-                    .and_then(Status::parse)
-                    .map(|v| changes.status = Some(v)),
-            ),
-            "priority" => check(
-                string(value)
-                    .and_then(Priority::parse)
-                    .map(|v| changes.priority = Some(v)),
-            ),
+            "title" => check(parsed(value, Title::parse).map(|v| changes.title = Some(v))),
+            "description" => {
+                check(parsed(value, Description::parse).map(|v| changes.description = Some(v)))
+            }
+            "status" => check(parsed(value, Status::parse).map(|v| changes.status = Some(v))),
+            "priority" => check(parsed(value, Priority::parse).map(|v| changes.priority = Some(v))),
             "dueDate" => check(due_date(value).map(|due| changes.due_date = Some(due))),
             "assignee" => check(assignee(value, caller).map(|a| changes.assignee = Some(a))),
             "tags" => match tags(value) {
@@ -218,29 +204,23 @@ pub fn task_changes(body: &Map<String, Value>, caller: &UserId) -> Result<TaskCh
 }
 
 /// The body of `POST /tasks`: `title` and any other writable field.
-pub fn new_task(body: &Map<String, Value>, caller: &UserId) -> Result<NewTask, ApiError> {
-    let changes = task_changes(body, caller);
-    let title_missing = !body.contains_key("title");
-    let changes = match (changes, title_missing) {
-        (Ok(changes), false) => changes,
-        (Ok(_), true) => return Err(ApiError::field("title", "is required")),
-        (Err(ApiError::Validation(mut errors)), true) => {
-            errors.insert(0, FieldError::new("title", "is required"));
+pub fn new_task(
+    body: &Map<String, Value>,
+    caller: &UserId,
+) -> Result<(Title, TaskChanges), ApiError> {
+    const REQUIRED: Rejection = "is required";
+    let mut fields = match task_changes(body, caller) {
+        Err(ApiError::Validation(mut errors)) if !body.contains_key("title") => {
+            errors.insert(0, FieldError::new("title", REQUIRED));
             return Err(ApiError::Validation(errors));
         }
-        (Err(error), _) => return Err(error),
+        result => result?,
     };
-    let title = changes
+    let title = fields
         .title
-        .ok_or(ApiError::field("title", "is required"))?;
-    let mut task = NewTask::new(title);
-    task.description = changes.description.unwrap_or_default();
-    task.status = changes.status.unwrap_or_default();
-    task.priority = changes.priority.unwrap_or_default();
-    task.due_date = changes.due_date.flatten();
-    task.tags = changes.tags.unwrap_or_default();
-    task.assignee = changes.assignee.flatten();
-    Ok(task)
+        .take()
+        .ok_or(ApiError::field("title", REQUIRED))?;
+    Ok((title, fields))
 }
 
 /// The body of `PUT`/`PATCH /tasks/{taskId}`: at least one writable field.
@@ -286,6 +266,11 @@ fn digits(raw: &str) -> Option<u64> {
 
 fn string(value: &Value) -> Result<&str, Rejection> {
     value.as_str().ok_or("must be a string")
+}
+
+/// A string field through its type's parser.
+fn parsed<T>(value: &Value, parse: fn(&str) -> Result<T, Rejection>) -> Result<T, Rejection> {
+    string(value).and_then(parse)
 }
 
 fn tags(value: &Value) -> Result<Tags, Vec<FieldError>> {
@@ -385,15 +370,10 @@ mod tests {
     }
 
     #[test]
-    fn create_takes_defaults_for_absent_fields() {
-        let task = new_task(&object(json!({"title": " Buy milk "})), &me()).unwrap();
-        assert_eq!(task.title.as_str(), "Buy milk");
-        assert_eq!(
-            (task.status, task.priority),
-            (Status::Pending, Priority::Medium)
-        );
-        assert_eq!(task.due_date, None);
-        assert_eq!(task.description.as_str(), "");
+    fn create_needs_only_a_title() {
+        let (title, fields) = new_task(&object(json!({"title": " Buy milk "})), &me()).unwrap();
+        assert_eq!(title.as_str(), "Buy milk");
+        assert!(fields.is_empty(), "{fields:?}");
     }
 
     #[test]
@@ -487,8 +467,9 @@ mod tests {
                 "{bad}"
             );
         }
-        let task = new_task(&object(json!({"title": "t", "assignee": "bob"})), &me()).unwrap();
-        assert_eq!(task.assignee, Some(UserId::parse("bob").unwrap()));
+        let (_, fields) =
+            new_task(&object(json!({"title": "t", "assignee": "bob"})), &me()).unwrap();
+        assert_eq!(fields.assignee, Some(Some(UserId::parse("bob").unwrap())));
     }
 
     #[test]

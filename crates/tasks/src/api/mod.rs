@@ -15,6 +15,7 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
+use serde_json::json;
 
 use crate::config::Config;
 use crate::domain::{Task, TaskId, Timestamp, UserId, Version};
@@ -63,14 +64,6 @@ impl<S: TaskStore> App<S> {
         &self.store
     }
 
-    fn caller(&self, request: &Request) -> Result<UserId, ApiError> {
-        input::caller(
-            request,
-            &self.config.allowed_client_ids,
-            self.config.local_caller.as_ref(),
-        )
-    }
-
     /// Answers one request that API Gateway sent to `function`.
     pub async fn handle(
         &self,
@@ -94,7 +87,12 @@ impl<S: TaskStore> App<S> {
         invocation: &Invocation,
         request: &Request,
     ) -> Result<Response<Body>, ApiError> {
-        let caller = self.caller(request)?;
+        let config = &self.config;
+        let caller = input::caller(
+            request,
+            &config.allowed_client_ids,
+            config.local_caller.as_ref(),
+        )?;
         match operation {
             Operation::CreateTask => self.create_task(invocation, caller, request).await,
             Operation::ListTasks => self.list_tasks(invocation, caller, request).await,
@@ -146,11 +144,10 @@ impl<S: TaskStore> App<S> {
             error_kind: error.as_ref().map(ApiError::kind),
             throttled: error.as_ref().is_some_and(ApiError::is_throttle),
             cold_start: invocation.cold_start,
-            init: if invocation.cold_start {
-                telemetry::init_duration()
-            } else {
-                None
-            },
+            init: invocation
+                .cold_start
+                .then(telemetry::init_duration)
+                .flatten(),
             duration: invocation.started.elapsed(),
             dynamodb: Duration::from_nanos(invocation.dynamodb_nanos.load(Ordering::Relaxed)),
         }
@@ -253,14 +250,7 @@ impl<'a> From<&'a Task> for TaskView<'a> {
     }
 }
 
-/// The `{message, task}` envelope of create and update.
-#[derive(Serialize)]
-struct TaskMessage<'a> {
-    message: &'static str,
-    task: TaskView<'a>,
-}
-
-fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
+fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body> {
     // Serializing these plain structs cannot fail.
     let body = serde_json::to_string(body).unwrap_or_default();
     let mut response = Response::new(Body::Text(body));
@@ -277,9 +267,20 @@ pub fn etag(version: Version) -> String {
     format!("\"{version}\"")
 }
 
-/// A response about one task, with its version as the `ETag`.
-fn task_response(status: StatusCode, task: &Task, body: &impl Serialize) -> Response<Body> {
-    let mut response = json(status, body);
+/// A response about one task, `{message?, task}`, with its version as the `ETag`. Typed:
+/// `json!` would sort the task's fields.
+fn task_response(status: StatusCode, task: &Task, message: Option<&str>) -> Response<Body> {
+    #[derive(Serialize)]
+    struct TaskBody<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<&'a str>,
+        task: TaskView<'a>,
+    }
+    let body = TaskBody {
+        message,
+        task: task.into(),
+    };
+    let mut response = json_response(status, &body);
     if let Ok(etag) = HeaderValue::from_str(&etag(task.version)) {
         response.headers_mut().insert(header::ETAG, etag);
     }
@@ -295,8 +296,14 @@ impl<S: TaskStore> App<S> {
         request: &Request,
     ) -> Result<Response<Body>, ApiError> {
         let key = input::idempotency_key(request.headers())?;
-        let new = input::new_task(&input::json_object(request)?, &caller)?;
-        let task = Task::create(TaskId::new_random(), caller, new, Timestamp::now());
+        let (title, fields) = input::new_task(&input::json_object(request)?, &caller)?;
+        let task = Task::create(
+            TaskId::new_random(),
+            caller,
+            title,
+            &fields,
+            Timestamp::now(),
+        );
         let (task, replayed) = match key {
             None => {
                 invocation.dynamodb(self.store.create(&task)).await?;
@@ -311,11 +318,8 @@ impl<S: TaskStore> App<S> {
             },
         };
 
-        let body = TaskMessage {
-            message: "Task created successfully",
-            task: (&task).into(),
-        };
-        let mut response = task_response(StatusCode::CREATED, &task, &body);
+        let created = Some("Task created successfully");
+        let mut response = task_response(StatusCode::CREATED, &task, created);
         let headers = response.headers_mut();
         if let Ok(location) = HeaderValue::from_str(&format!("/tasks/{}", task.id)) {
             headers.insert(header::LOCATION, location);
@@ -339,17 +343,7 @@ impl<S: TaskStore> App<S> {
             .await?
             .ok_or(ApiError::NotFound)?;
 
-        #[derive(Serialize)]
-        struct Found<'a> {
-            task: TaskView<'a>,
-        }
-        Ok(task_response(
-            StatusCode::OK,
-            &task,
-            &Found {
-                task: (&task).into(),
-            },
-        ))
+        Ok(task_response(StatusCode::OK, &task, None))
     }
 
     /// `GET /tasks`
@@ -370,20 +364,17 @@ impl<S: TaskStore> App<S> {
             scope: params.scope,
             status: params.status,
         };
-        let after = match &params.next_token {
-            None => None,
-            Some(token) => Some(page_tokens.verify(&listing, token).ok_or_else(|| {
-                ApiError::field(
-                    "nextToken",
-                    "is not a token from a previous page of this listing",
-                )
-            })?),
-        };
+        let after = params.next_token.as_deref().map(|token| {
+            let not_ours = "is not a token from a previous page of this listing";
+            page_tokens
+                .verify(&listing, token)
+                .ok_or_else(|| ApiError::field("nextToken", not_ours))
+        });
         let query = ListQuery {
             scope: params.scope,
             status: params.status,
             limit: params.limit,
-            after,
+            after: after.transpose()?,
         };
         let page = invocation
             .dynamodb(self.store.list(&caller, &query))
@@ -402,7 +393,7 @@ impl<S: TaskStore> App<S> {
             count: page.tasks.len(),
             next_token: page.next.map(|cursor| page_tokens.sign(&listing, &cursor)),
         };
-        Ok(json(StatusCode::OK, &body))
+        Ok(json_response(StatusCode::OK, &body))
     }
 
     /// `PUT /tasks/{taskId}` and `PATCH /tasks/{taskId}`: both a partial update.
@@ -422,11 +413,8 @@ impl<S: TaskStore> App<S> {
             )
             .await?;
 
-        let body = TaskMessage {
-            message: "Task updated successfully",
-            task: (&task).into(),
-        };
-        Ok(task_response(StatusCode::OK, &task, &body))
+        let updated = Some("Task updated successfully");
+        Ok(task_response(StatusCode::OK, &task, updated))
     }
 
     /// `DELETE /tasks/{taskId}`
@@ -442,18 +430,7 @@ impl<S: TaskStore> App<S> {
             .dynamodb(self.store.delete(&caller, id, expected))
             .await?;
 
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Deleted {
-            message: &'static str,
-            task_id: String,
-        }
-        Ok(json(
-            StatusCode::OK,
-            &Deleted {
-                message: "Task deleted successfully",
-                task_id: id.to_string(),
-            },
-        ))
+        let body = json!({ "message": "Task deleted successfully", "taskId": id.to_string() });
+        Ok(json_response(StatusCode::OK, &body))
     }
 }

@@ -31,12 +31,6 @@ pub struct PageTokenSigner {
     key: Vec<u8>,
 }
 
-impl std::fmt::Debug for PageTokenSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PageTokenSigner(..)")
-    }
-}
-
 impl PageTokenSigner {
     pub fn new(key: &[u8]) -> Self {
         Self { key: key.to_vec() }

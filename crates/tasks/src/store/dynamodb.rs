@@ -17,8 +17,8 @@ use super::items::{
 };
 use super::{Creation, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, StoreError, TaskPage, TaskStore};
 use crate::domain::{
-    IdempotencyKey, Role, Scope, Status, Tags, Task, TaskChanges, TaskId, Timestamp, UserId,
-    Version, Write, authorize,
+    IdempotencyKey, Role, Scope, Status, Task, TaskChanges, TaskId, Timestamp, UserId, Version,
+    Write, authorize,
 };
 
 #[derive(Clone, Debug)]
@@ -86,37 +86,23 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn tags_value(tags: &Tags) -> AttributeValue {
-    AttributeValue::L(tags.iter().map(|t| s(t.as_str())).collect())
-}
-
 /// Sorts SDK failures into "try again later" and "something is wrong".
 fn classify<E, R>(error: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let throttled = matches!(
-        error.code(),
-        Some(
-            "ProvisionedThroughputExceededException"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
-        )
-    );
-    let transient = match &error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(_) => {
-            matches!(
-                error.code(),
-                Some("InternalServerError" | "ServiceUnavailable")
-            )
-        }
-        _ => false,
-    };
-    if throttled {
+    const THROTTLING: [&str; 3] = [
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+    ];
+    let code = error.code().unwrap_or_default();
+    let transient = matches!(
+        error,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+    ) || ["InternalServerError", "ServiceUnavailable"].contains(&code);
+    if THROTTLING.contains(&code) {
         StoreError::Throttled(Box::new(error))
     } else if transient {
         StoreError::Unavailable(Box::new(error))
@@ -130,69 +116,22 @@ fn is_condition_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> b
         && error.code() == Some("ConditionalCheckFailedException")
 }
 
-/// Collects the clauses of an UpdateItem expression. Every attribute goes through a
-/// `#name` placeholder, so no field can collide with DynamoDB's reserved words.
-#[derive(Default)]
-struct UpdateExpression {
-    sets: Vec<String>,
-    removes: Vec<String>,
-    names: HashMap<String, String>,
-    values: Item,
-}
-
-impl UpdateExpression {
-    fn set(&mut self, attribute: &str, placeholder: &str, value: AttributeValue) {
-        self.set_raw(
-            &format!("#{attribute} = {placeholder}"),
-            &[attribute],
-            placeholder,
-            value,
-        );
-    }
-
-    fn set_raw(
-        &mut self,
-        clause: &str,
-        attributes: &[&str],
-        placeholder: &str,
-        value: AttributeValue,
-    ) {
-        self.sets.push(clause.to_owned());
-        for attribute in attributes {
-            self.names
-                .insert(format!("#{attribute}"), (*attribute).to_owned());
-        }
-        self.values.insert(placeholder.to_owned(), value);
-    }
-
-    fn remove(&mut self, attribute: &str) {
-        self.removes.push(format!("#{attribute}"));
-        self.names
-            .insert(format!("#{attribute}"), attribute.to_owned());
-    }
-
-    fn build(self) -> (String, HashMap<String, String>, Item) {
-        let mut expression = format!("SET {}", self.sets.join(", "));
-        if !self.removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", self.removes.join(", ")));
-        }
-        (expression, self.names, self.values)
-    }
-}
-
 impl DynamoTaskStore {
-    /// The stored task, whoever's it is: only to explain a refused write.
-    async fn read(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("taskId", s(id.to_string()))
+    /// The item with this key, read strongly consistently.
+    async fn get_item(&self, key: &str) -> Result<Option<Item>, StoreError> {
+        let read = self.client.get_item().table_name(&self.table);
+        let output = read
+            .key("taskId", s(key))
             .consistent_read(true)
             .send()
-            .await
-            .map_err(classify)?;
-        output.item.map(task_from_item).transpose()
+            .await;
+        Ok(output.map_err(classify)?.item)
+    }
+
+    /// The stored task, whoever's it is: only to explain a refused write.
+    async fn read(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
+        let item = self.get_item(&id.to_string()).await?;
+        item.map(task_from_item).transpose()
     }
 
     /// Puts a task that an idempotency record describes. If it is already there, another
@@ -221,18 +160,9 @@ impl DynamoTaskStore {
     /// A later request with the key: the same request is answered with the first task
     /// (finishing its creation if the first request stopped half-way), another is refused.
     async fn replay(&self, record_id: &str, fingerprint: &str) -> Result<Creation, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("taskId", s(record_id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
         // Gone between our refused put and this read: it expired just now. Rare enough
         // that the client's retry (503) is the simplest correct answer.
-        let item = output.item.ok_or_else(|| {
+        let item = self.get_item(record_id).await?.ok_or_else(|| {
             StoreError::Unavailable("idempotency record expired mid-request".into())
         })?;
         let record: IdempotencyRecord = items::from_item(item, record_id)?;
@@ -328,8 +258,9 @@ impl TaskStore for DynamoTaskStore {
     async fn list(&self, caller: &UserId, query: &ListQuery) -> Result<TaskPage, StoreError> {
         // The partition is always the authenticated caller's, never the cursor's, so a
         // cursor can only move within the caller's own listing.
+        let caller_id = || caller.as_str().to_owned();
         let (index, partition_name, partition, status_filter) = match (query.scope, query.status) {
-            (Scope::Owned, None) => (OWNER_INDEX, "ownerId", caller.as_str().to_owned(), None),
+            (Scope::Owned, None) => (OWNER_INDEX, "ownerId", caller_id(), None),
             (Scope::Owned, Some(status)) => (
                 OWNER_STATUS_INDEX,
                 "ownerStatus",
@@ -337,12 +268,7 @@ impl TaskStore for DynamoTaskStore {
                 None,
             ),
             // Shared tasks are fewer: one sparse index, the status as a filter.
-            (Scope::Assigned, status) => (
-                ASSIGNEE_INDEX,
-                "assignee",
-                caller.as_str().to_owned(),
-                status,
-            ),
+            (Scope::Assigned, status) => (ASSIGNEE_INDEX, "assignee", caller_id(), status),
         };
         let limit = usize::from(query.limit);
         let mut tasks = Vec::with_capacity(limit);
@@ -525,34 +451,43 @@ fn update_expression(
     expected: Option<Version>,
     now: Timestamp,
 ) -> (String, String, HashMap<String, String>, Item) {
-    let mut update = UpdateExpression::default();
-    update.set("updatedAt", ":now", s(now.to_rfc3339()));
-    update.set_raw(
-        "#version = #version + :one",
-        &["version"],
-        ":one",
-        AttributeValue::N("1".into()),
-    );
+    let mut sets = vec![
+        "#updatedAt = :now".to_owned(),
+        "#version = #version + :one".to_owned(),
+    ];
+    let mut removes = Vec::new();
+    let mut values = Item::from([
+        (":now".into(), s(now.to_rfc3339())),
+        (":one".into(), AttributeValue::N("1".into())),
+        (":caller".into(), s(caller.as_str())),
+    ]);
+    let mut set = |attribute: &str, value: AttributeValue| {
+        sets.push(format!("#{attribute} = :{attribute}"));
+        values.insert(format!(":{attribute}"), value);
+    };
     if let Some(title) = &changes.title {
-        update.set("title", ":title", s(title.as_str()));
+        set("title", s(title.as_str()));
     }
     if let Some(description) = &changes.description {
-        update.set("description", ":description", s(description.as_str()));
+        set("description", s(description.as_str()));
     }
     if let Some(priority) = changes.priority {
-        update.set("priority", ":priority", s(priority.as_str()));
+        set("priority", s(priority.as_str()));
     }
     if let Some(tags) = &changes.tags {
-        update.set("tags", ":tags", tags_value(tags));
+        set(
+            "tags",
+            AttributeValue::L(tags.iter().map(|t| s(t.as_str())).collect()),
+        );
     }
     match changes.due_date {
-        Some(Some(due)) => update.set("dueDate", ":dueDate", s(due.to_rfc3339())),
-        Some(None) => update.remove("dueDate"),
+        Some(Some(due)) => set("dueDate", s(due.to_rfc3339())),
+        Some(None) => removes.push("#dueDate"),
         None => {}
     }
     match &changes.assignee {
-        Some(Some(assignee)) => update.set("assignee", ":assignee", s(assignee.as_str())),
-        Some(None) => update.remove("assignee"),
+        Some(Some(assignee)) => set("assignee", s(assignee.as_str())),
+        Some(None) => removes.push("#assignee"),
         None => {}
     }
     let owner = match basis {
@@ -560,45 +495,45 @@ fn update_expression(
         Basis::Owner | Basis::EitherRole => caller,
     };
     if let Some(status) = changes.status {
-        update.set("status", ":status", s(status.as_str()));
-        update.set(
-            "ownerStatus",
-            ":ownerStatus",
-            s(owner_status(owner, status)),
-        );
+        set("status", s(status.as_str()));
+        set("ownerStatus", s(owner_status(owner, status)));
         if status == Status::Completed {
             // Keeps the first completion time if it was already completed.
-            update.set_raw(
-                "#completedAt = if_not_exists(#completedAt, :now)",
-                &["completedAt"],
-                ":now",
-                s(now.to_rfc3339()),
-            );
+            sets.push("#completedAt = if_not_exists(#completedAt, :now)".into());
         } else {
-            update.remove("completedAt");
+            removes.push("#completedAt");
         }
     }
-    let (expression, mut names, mut values) = update.build();
+    let mut expression = format!("SET {}", sets.join(", "));
+    if !removes.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
     let mut condition = String::from(match basis {
         Basis::Owner => "#ownerId = :caller",
         Basis::EitherRole => "(#ownerId = :caller OR #assignee = :caller)",
         Basis::Assignee { .. } => "#assignee = :caller AND #ownerId = :owner",
     });
-    names.insert("#ownerId".into(), "ownerId".into());
-    values.insert(":caller".into(), s(caller.as_str()));
-    if !matches!(basis, Basis::Owner) {
-        names.insert("#assignee".into(), "assignee".into());
-    }
     if let Basis::Assignee { owner } = basis {
         values.insert(":owner".into(), s(owner.as_str()));
     }
     if let Some(version) = expected {
         condition.push_str(" AND #version = :expected");
-        names.insert("#version".into(), "version".into());
         values.insert(":expected".into(), AttributeValue::N(version.to_string()));
     }
-
+    let names = attribute_names(&[&expression, &condition]);
     (expression, condition, names, values)
+}
+
+/// The `#attribute` placeholders that `expressions` use, each naming the attribute of its
+/// name: every attribute goes through one, so none can collide with DynamoDB's reserved
+/// words, and the map names exactly those used (DynamoDB refuses a request with others).
+fn attribute_names(expressions: &[&str]) -> HashMap<String, String> {
+    expressions
+        .iter()
+        .flat_map(|expression| expression.split(|c: char| !c.is_ascii_alphanumeric() && c != '#'))
+        .filter_map(|word| word.strip_prefix('#'))
+        .map(|attribute| (format!("#{attribute}"), attribute.to_owned()))
+        .collect()
 }
 
 /// Whether `task` holds every value `changes` set: how a retried update recognises the

@@ -221,17 +221,22 @@ pub fn task_from_item(item: Item) -> Result<Task, StoreError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::NewTask;
+    use crate::domain::TaskChanges;
 
     pub fn sample_task() -> Task {
-        let mut new = NewTask::new(Title::parse("Write report").unwrap());
-        new.status = Status::Completed;
-        new.due_date = Some(Timestamp::parse("2025-10-01T17:00:00Z").unwrap());
-        new.tags = Tags::new(vec![Tag::parse("work").unwrap(), Tag::parse("q4").unwrap()]).unwrap();
+        let fields = TaskChanges {
+            status: Some(Status::Completed),
+            due_date: Some(Some(Timestamp::parse("2025-10-01T17:00:00Z").unwrap())),
+            tags: Some(
+                Tags::new(vec![Tag::parse("work").unwrap(), Tag::parse("q4").unwrap()]).unwrap(),
+            ),
+            ..Default::default()
+        };
         Task::create(
             TaskId::parse("2f1c3a52-8d0e-4f7a-9b1e-0c2d3e4f5a6b").unwrap(),
             UserId::parse("user-1").unwrap(),
-            new,
+            Title::parse("Write report").unwrap(),
+            &fields,
             Timestamp::parse("2025-09-29T10:00:00Z").unwrap(),
         )
     }
@@ -293,30 +298,40 @@ pub(crate) mod tests {
 
     #[test]
     fn fingerprint_ignores_spelling_but_not_content() {
-        let title = |t| Title::parse(t).unwrap();
-        let task = |new: NewTask| {
+        let task = |title: &str, fields: TaskChanges| {
             Task::create(
                 TaskId::new_random(),
                 UserId::parse("user-1").unwrap(),
-                new,
+                Title::parse(title).unwrap(),
+                &fields,
                 Timestamp::now(),
             )
         };
-        let mut a = NewTask::new(title("Report"));
-        a.due_date = Some(Timestamp::parse("2025-10-01T19:00:00+02:00").unwrap());
-        let mut b = NewTask::new(title("  Report "));
-        b.due_date = Some(Timestamp::parse("2025-10-01T17:00:00Z").unwrap());
+        let due = |at| TaskChanges {
+            due_date: Some(Some(Timestamp::parse(at).unwrap())),
+            ..Default::default()
+        };
+        let a = task("Report", due("2025-10-01T19:00:00+02:00"));
+        let b = due("2025-10-01T17:00:00Z");
         assert_eq!(
-            request_fingerprint(&task(a.clone())),
-            request_fingerprint(&task(b.clone()))
+            request_fingerprint(&a),
+            request_fingerprint(&task("  Report ", b.clone()))
         );
-        b.priority = Priority::High;
-        assert_ne!(request_fingerprint(&task(a)), request_fingerprint(&task(b)));
-        let mut c = NewTask::new(title("Repor"));
-        c.description = Description::parse("t").unwrap();
+        let high = TaskChanges {
+            priority: Some(Priority::High),
+            ..b
+        };
         assert_ne!(
-            request_fingerprint(&task(NewTask::new(title("Report")))),
-            request_fingerprint(&task(c))
+            request_fingerprint(&a),
+            request_fingerprint(&task("Report", high))
+        );
+        let described = TaskChanges {
+            description: Some(Description::parse("t").unwrap()),
+            ..Default::default()
+        };
+        assert_ne!(
+            request_fingerprint(&task("Report", TaskChanges::default())),
+            request_fingerprint(&task("Repor", described))
         );
     }
 }
