@@ -10,7 +10,7 @@
 //!
 //!     cargo run --example rest_gateway -- PORT CALLER
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::convert::Infallible;
 
 use base64::Engine;
@@ -20,33 +20,47 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequest;
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use lambda_http::http::header::{self, HeaderName, HeaderValue};
 use lambda_http::http::request::Parts;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 use tasks::Config;
 use tasks::api::App;
 use tasks::api::routes::{self, Resource};
 use tasks::store::{DynamoTaskStore, dynamodb_client};
 use tokio::net::TcpListener;
 
-type Gateway = &'static (App<DynamoTaskStore>, String);
+const JSON: (HeaderName, &str) = (header::CONTENT_TYPE, "application/json");
+
+/// API Gateway's CORS preflight answer (template.yaml, `Cors`).
+const PREFLIGHT: [(HeaderName, &str); 3] = [
+    (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+    (
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        "GET,POST,PUT,PATCH,DELETE,OPTIONS",
+    ),
+    (
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        "Authorization,Content-Type,If-Match,Idempotency-Key",
+    ),
+];
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let args: Vec<String> = std::env::args().collect();
-    let port = args.get(1).map(String::as_str).unwrap_or("9100");
-    let caller = args.get(2).cloned().unwrap_or("local-rest-gateway".into());
+    let mut args = std::env::args().skip(1);
+    let port = args.next().unwrap_or("9100".into());
+    let caller = args.next().unwrap_or("local-rest-gateway".into());
     // It writes to the table it is given: only ever a local one.
     tasks::store::local_endpoint()?;
     let config = Config::from_env()?;
     let store = DynamoTaskStore::new(dynamodb_client().await, &config.table_name);
-    let gateway: Gateway = Box::leak(Box::new((App::new(store, config), caller)));
     let listener = TcpListener::bind(format!("127.0.0.1:{port}")).await?;
-    eprintln!(
-        "REST gateway on http://127.0.0.1:{port} as caller {}",
-        gateway.1
-    );
+    eprintln!("REST gateway on http://127.0.0.1:{port} as caller {caller}");
+    // Shared by every connection for as long as the process runs.
+    let gateway: &'static _ = Box::leak(Box::new((App::new(store, config), caller)));
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
@@ -60,53 +74,57 @@ async fn main() -> Result<(), lambda_http::Error> {
 }
 
 async fn serve(
-    (app, caller): Gateway,
+    (app, caller): &'static (App<DynamoTaskStore>, String),
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = body.collect().await.unwrap_or_default().to_bytes();
     let response = match resource(parts.uri.path()) {
-        // API Gateway's own answer where no resource matches (the template's gateway
-        // response makes it a 404 problem).
-        None => gateway_404(),
-        Some(_) if parts.method == Method::OPTIONS => preflight(),
-        Some((resource, task_id)) => match routes::find(resource, &parts.method) {
+        // API Gateway's own answer where no resource matches: template.yaml's
+        // `UnknownPathResponse` makes it a 404 problem.
+        None => {
+            let problem = json!({
+                "type": format!("{}not-found", tasks::config::DEFAULT_PROBLEM_TYPE_BASE),
+                "title": "Not found",
+                "status": 404,
+                "detail": "no resource of the API has this path",
+            });
+            let content_type = (header::CONTENT_TYPE, "application/problem+json");
+            answer(StatusCode::NOT_FOUND, &[content_type], &problem.to_string())
+        }
+        Some(_) if parts.method == Method::OPTIONS => answer(StatusCode::OK, &PREFLIGHT, ""),
+        Some((resource, params)) => match routes::find(resource, &parts.method) {
             // A method API Gateway's REST APIs do not route at all (TRACE, CONNECT, ...):
             // API Gateway refuses it itself; here it gets the resource's 405 and `Allow`.
-            None => method_not_allowed(resource),
+            None => answer(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &[JSON, (header::ALLOW, &resource.allow())],
+                &json!({ "message": "Method not allowed" }).to_string(),
+            ),
             Some(route) => {
-                let event = event(&parts, &body, resource, task_id, caller);
-                match lambda_http::request::from_str(&event.to_string()) {
-                    Ok(request) => app
-                        .handle(route.function, request)
-                        .await
-                        .unwrap_or_else(|_| {
-                            plain(StatusCode::BAD_GATEWAY, "Internal server error")
-                        }),
-                    Err(_) => plain(StatusCode::BAD_REQUEST, "Bad request"),
+                // Through JSON, so that the handler gets the event as Lambda's parser makes it.
+                let event = serde_json::to_string(&event(&parts, &body, resource, params, caller));
+                match event.and_then(|event| lambda_http::request::from_str(&event)) {
+                    Ok(request) => match app.handle(route.function, request).await {
+                        Ok(response) => response,
+                        Err(_) => message(StatusCode::BAD_GATEWAY, "Internal server error"),
+                    },
+                    Err(_) => message(StatusCode::BAD_REQUEST, "Bad request"),
                 }
             }
         },
     };
-    let (parts, body) = response.into_parts();
-    Ok(hyper::Response::from_parts(
-        parts,
-        Full::new(Bytes::copy_from_slice(&body)),
-    ))
+    Ok(response.map(|body| Full::new(Bytes::copy_from_slice(&body))))
 }
 
-/// The API's resource for a path, and the `{taskId}` of an item path.
-fn resource(path: &str) -> Option<(Resource, Option<String>)> {
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match segments.as_slice() {
-        ["tasks"] => Some((Resource::Collection, None)),
-        [_, id] if !id.is_empty() && segments[0] == "tasks" => {
+/// The API's resource for a path, and its path parameters (`taskId`, percent-decoded).
+fn resource(path: &str) -> Option<(Resource, HashMap<String, String>)> {
+    match path.trim_matches('/').split('/').collect::<Vec<_>>()[..] {
+        ["tasks"] => Some((Resource::Collection, HashMap::new())),
+        ["tasks", id] => {
             let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
-            Some((Resource::Item, Some(id.into_owned())))
+            let params = HashMap::from([("taskId".into(), id.into())]);
+            Some((Resource::Item, params))
         }
         _ => None,
     }
@@ -117,120 +135,55 @@ fn event(
     parts: &Parts,
     body: &[u8],
     resource: Resource,
-    task_id: Option<String>,
+    path_parameters: HashMap<String, String>,
     caller: &str,
-) -> Value {
-    let mut multi_query: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (name, value) in form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {
-        multi_query
-            .entry(name.into_owned())
-            .or_default()
-            .push(value.into_owned());
-    }
-    let last = |values: &Vec<String>| values.last().cloned();
-    let single_query: BTreeMap<&String, String> = multi_query
-        .iter()
-        .filter_map(|(k, v)| last(v).map(|value| (k, value)))
-        .collect();
-    let mut multi_headers: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+) -> ApiGatewayProxyRequest {
+    let mut event = ApiGatewayProxyRequest::default();
+    event.resource = Some(resource.path().into());
+    event.path = Some(parts.uri.path().into());
+    event.http_method = parts.method.clone();
+    // As in API Gateway, the single-value maps hold the last of repeated values.
     for (name, value) in &parts.headers {
-        multi_headers
-            .entry(name.as_str())
-            .or_default()
-            .push(value.to_str().unwrap_or_default());
+        // The event carries header values as text: one that is not visible ASCII is empty.
+        let value = match value.to_str() {
+            Ok(_) => value.clone(),
+            Err(_) => HeaderValue::from_static(""),
+        };
+        event.multi_value_headers.append(name, value.clone());
+        event.headers.insert(name, value);
     }
-    let single_headers: BTreeMap<&&str, &&str> = multi_headers
-        .iter()
-        .filter_map(|(k, v)| v.last().map(|value| (k, value)))
-        .collect();
-    let (body, is_base64) = match std::str::from_utf8(body) {
-        _ if body.is_empty() => (Value::Null, false),
-        Ok(text) => (json!(text), false),
-        Err(_) => (json!(BASE64.encode(body)), true),
+    let Ok(query) = parts.uri.query().unwrap_or_default().parse::<QueryMap>();
+    let last: HashMap<String, String> = query.iter().map(|(k, v)| (k.into(), v.into())).collect();
+    event.query_string_parameters = last.into();
+    event.multi_value_query_string_parameters = query;
+    event.path_parameters = path_parameters;
+    let context = &mut event.request_context;
+    context.resource_path = event.resource.clone();
+    context.http_method = parts.method.clone();
+    context.path = Some(format!("/local{}", parts.uri.path()));
+    context.stage = Some("local".into());
+    context.request_id = Some(uuid::Uuid::new_v4().to_string());
+    let claims = json!({ "sub": caller, "token_use": "id" });
+    context.authorizer.fields.insert("claims".into(), claims);
+    context.identity.source_ip = Some("127.0.0.1".into());
+    (event.body, event.is_base64_encoded) = match std::str::from_utf8(body) {
+        _ if body.is_empty() => (None, false),
+        Ok(text) => (Some(text.into()), false),
+        Err(_) => (Some(BASE64.encode(body)), true),
     };
-    let query = |value: Value| {
-        if multi_query.is_empty() {
-            Value::Null
-        } else {
-            value
-        }
-    };
-    let path = parts.uri.path();
-    json!({
-        "resource": resource.path(),
-        "path": path,
-        "httpMethod": parts.method.as_str(),
-        "headers": single_headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": query(json!(single_query)),
-        "multiValueQueryStringParameters": query(json!(multi_query)),
-        "pathParameters": task_id.map(|id| json!({ "taskId": id })),
-        "stageVariables": null,
-        "requestContext": {
-            "resourcePath": resource.path(),
-            "httpMethod": parts.method.as_str(),
-            "path": format!("/local{path}"),
-            "stage": "local",
-            "requestId": uuid::Uuid::new_v4().to_string(),
-            "authorizer": { "claims": { "sub": caller, "token_use": "id" } },
-            "identity": { "sourceIp": "127.0.0.1" }
-        },
-        "body": body,
-        "isBase64Encoded": is_base64
-    })
+    event
 }
 
-/// template.yaml's `UnknownPathResponse`.
-fn gateway_404() -> Response<Body> {
-    let problem = json!({
-        "type": format!("{}not-found", tasks::config::DEFAULT_PROBLEM_TYPE_BASE),
-        "title": "Not found",
-        "status": 404,
-        "detail": "no resource of the API has this path",
-    });
-    let mut response = Response::new(Body::from(problem.to_string()));
-    *response.status_mut() = StatusCode::NOT_FOUND;
-    response.headers_mut().insert(
-        "content-type",
-        "application/problem+json".parse().expect("a valid header"),
-    );
-    response
-}
-
-fn method_not_allowed(resource: Resource) -> Response<Body> {
-    let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
-    if let Ok(allow) = resource.allow().parse() {
-        response.headers_mut().insert("allow", allow);
+/// An answer of the gateway itself rather than of a handler.
+fn answer(status: StatusCode, headers: &[(HeaderName, &str)], body: &str) -> Response<Body> {
+    let mut response = Response::builder().status(status);
+    for (name, value) in headers {
+        response = response.header(name, *value);
     }
-    response
+    response.body(body.into()).expect("a valid response")
 }
 
-/// API Gateway's CORS preflight answer (template.yaml, `Cors`).
-fn preflight() -> Response<Body> {
-    let mut response = Response::new(Body::Empty);
-    let headers = response.headers_mut();
-    for (name, value) in [
-        ("access-control-allow-origin", "*"),
-        (
-            "access-control-allow-methods",
-            "GET,POST,PUT,PATCH,DELETE,OPTIONS",
-        ),
-        (
-            "access-control-allow-headers",
-            "Authorization,Content-Type,If-Match,Idempotency-Key",
-        ),
-    ] {
-        headers.insert(name, value.parse().expect("a valid header"));
-    }
-    response
-}
-
-fn plain(status: StatusCode, message: &str) -> Response<Body> {
-    let mut response = Response::new(Body::from(json!({ "message": message }).to_string()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        "content-type",
-        "application/json".parse().expect("a valid header"),
-    );
-    response
+/// API Gateway's own JSON error, `{"message": ...}`.
+fn message(status: StatusCode, message: &str) -> Response<Body> {
+    answer(status, &[JSON], &json!({ "message": message }).to_string())
 }

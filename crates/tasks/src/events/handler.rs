@@ -169,27 +169,28 @@ impl<P: EventPublisher> StreamHandler<P> {
         entries: &[EventEntry],
         deadline: Option<SystemTime>,
     ) -> Result<(), usize> {
-        // Indexes into `entries` of what this request sends.
+        // Indexes into `entries` of what is not published yet.
         let mut pending: Vec<usize> = (0..entries.len()).collect();
-        let mut retry: Vec<EventEntry>;
-        let mut request = entries;
-        let mut attempt = 1;
-        loop {
+        for attempt in 1..=MAX_PUT_ATTEMPTS {
+            if attempt > 1 {
+                tokio::time::sleep(RETRY_BACKOFF * 2u32.pow(attempt - 2)).await;
+            }
             let first = positions[pending[0]];
             let left = deadline.map(|deadline| {
                 deadline
                     .duration_since(SystemTime::now())
                     .unwrap_or_default()
             });
-            if left.is_some_and(|left| left < TIME_NEEDED_PER_PUT) {
+            if let Some(left) = left.filter(|left| *left < TIME_NEEDED_PER_PUT) {
                 tracing::warn!(
                     unpublished = pending.len(),
-                    leftMs = left.unwrap_or_default().as_millis() as u64,
+                    leftMs = left.as_millis() as u64,
                     "too little time left before the deadline to publish more events"
                 );
                 return Err(first);
             }
-            let outcomes = match self.publisher.put_events(request).await {
+            let request: Vec<EventEntry> = pending.iter().map(|i| entries[*i].clone()).collect();
+            let outcomes = match self.publisher.put_events(&request).await {
                 // One outcome per entry, or none can be matched to its entry.
                 Ok(outcomes) if outcomes.len() == request.len() => outcomes,
                 Ok(outcomes) => {
@@ -211,9 +212,6 @@ impl<P: EventPublisher> StreamHandler<P> {
                 .filter(|(_, outcome)| *outcome != EntryOutcome::Published)
                 .map(|(index, outcome)| (*index, outcome))
                 .collect();
-            let Some((first_refused, _)) = refused.first() else {
-                return Ok(());
-            };
             for (index, outcome) in &refused {
                 if let EntryOutcome::Failed { code, message } = outcome {
                     tracing::warn!(
@@ -226,18 +224,16 @@ impl<P: EventPublisher> StreamHandler<P> {
                 }
             }
             let transient = refused.iter().all(|(_, outcome)| outcome.is_transient());
-            if !transient || attempt == MAX_PUT_ATTEMPTS {
-                return Err(positions[*first_refused]);
-            }
-            tokio::time::sleep(RETRY_BACKOFF * 2u32.pow(attempt - 1)).await;
-            attempt += 1;
             pending = refused.into_iter().map(|(index, _)| index).collect();
-            retry = pending
-                .iter()
-                .map(|index| entries[*index].clone())
-                .collect();
-            request = &retry;
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if !transient {
+                break;
+            }
         }
+        // Refused for good, or still refused after the last attempt.
+        Err(positions[pending[0]])
     }
 }
 

@@ -121,36 +121,22 @@ pub struct TaskEvent {
 impl TaskEvent {
     /// The event of a change from `old` to `new` (`None`: no such task before, or after).
     pub fn of_change(old: Option<Task>, new: Option<Task>, dedup_key: String) -> Option<Self> {
-        // `previous`: the status and assignee before the change, if there was a task.
-        let event = |kind, task, previous: Option<(Status, Option<UserId>)>, changed_fields| {
-            let (previous_status, previous_assignee) = previous.unzip();
-            TaskEvent {
-                kind,
-                task,
-                previous_status,
-                previous_assignee: previous_assignee.flatten(),
-                changed_fields,
-                dedup_key,
-            }
+        let (kind, changed_fields) = match (&old, &new) {
+            (None, Some(_)) => (TaskEventKind::Created, None),
+            (Some(_), None) => (TaskEventKind::Deleted, None),
+            (Some(old), Some(new)) => (modification_kind(old, new), Some(changed_fields(old, new))),
+            (None, None) => return None,
         };
-        match (old, new) {
-            (None, Some(new)) => Some(event(TaskEventKind::Created, new, None, None)),
-            (Some(old), None) => {
-                let previous = (old.status, old.assignee.clone());
-                Some(event(TaskEventKind::Deleted, old, Some(previous), None))
-            }
-            (Some(old), Some(new)) => {
-                let kind = modification_kind(&old, &new);
-                let changed = changed_fields(&old, &new);
-                Some(event(
-                    kind,
-                    new,
-                    Some((old.status, old.assignee)),
-                    Some(changed),
-                ))
-            }
-            (None, None) => None,
-        }
+        let previous_status = old.as_ref().map(|old| old.status);
+        let previous_assignee = old.as_ref().and_then(|old| old.assignee.clone());
+        Some(TaskEvent {
+            kind,
+            task: new.or(old)?,
+            previous_status,
+            previous_assignee,
+            changed_fields,
+            dedup_key,
+        })
     }
 
     /// The event's `detail`: the task as the API shows it (`ownerId` and `assignee`
