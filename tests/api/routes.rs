@@ -26,7 +26,7 @@ fn cargo_lambda_router_is_the_routing_table() {
             (
                 route.resource.path().to_owned(),
                 route.method.to_string(),
-                route.function.binary().to_owned(),
+                route.function.as_str().to_owned(),
             )
         })
         .collect();

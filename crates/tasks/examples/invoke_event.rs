@@ -40,7 +40,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         let request = lambda_http::request::from_str(&input["event"].to_string())?;
         let name = input["function"].as_str().unwrap_or_default();
         let function =
-            Function::from_binary(name).ok_or_else(|| format!("no function is called {name:?}"))?;
+            Function::parse(name).map_err(|_| format!("no function is called {name:?}"))?;
         let response = app.handle(function, request).await?;
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "invoke_event: {}", proxy_response(response))?;

@@ -147,38 +147,9 @@ impl Description {
     }
 }
 
-/// Defines a closed set of wire names, so a misspelt value cannot exist past parsing.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident, $rejection:literal, { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn parse(raw: &str) -> Result<Self, Rejection> {
-                match raw {
-                    $($wire => Ok($name::$variant),)+
-                    _ => Err($rejection),
-                }
-            }
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 wire_enum!(
     /// Where a task is in its life.
+    #[derive(Default)]
     Status, "must be one of pending, in_progress, completed", {
         #[default] Pending => "pending",
         InProgress => "in_progress",
@@ -188,6 +159,7 @@ wire_enum!(
 
 wire_enum!(
     /// How urgent a task is.
+    #[derive(Default)]
     Priority, "must be one of low, medium, high", {
         Low => "low",
         #[default] Medium => "medium",
@@ -197,6 +169,7 @@ wire_enum!(
 
 wire_enum!(
     /// Which tasks a listing shows: the caller's own, or those shared with them.
+    #[derive(Default)]
     Scope, "must be one of owned, assigned", {
         #[default] Owned => "owned",
         Assigned => "assigned",

@@ -8,6 +8,37 @@
 //!   function, `task-events`);
 //! - [`config`] and [`telemetry`]: start-up.
 
+/// Defines a closed set of names as an enum, so that a misspelt name cannot exist past
+/// parsing: `ALL`, `parse` (refusing anything else with `$rejection`), `as_str` and `Display`.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident, $rejection:literal, { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn parse(raw: &str) -> Result<Self, $crate::domain::Rejection> {
+                match raw {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err($rejection),
+                }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod api;
 pub mod config;
 mod digest;

@@ -139,7 +139,7 @@ impl<S: TaskStore> App<S> {
             request_id: &request_id,
             trace_id: trace_id(request).as_deref(),
             function: &self.config.function_name,
-            operation: operation.map_or("unsupportedMethod", Operation::id),
+            operation: operation.map_or("unsupportedMethod", Operation::as_str),
             status: response.status().as_u16(),
             error_kind: error.as_ref().map(ApiError::kind),
             throttled: error.as_ref().is_some_and(ApiError::is_throttle),

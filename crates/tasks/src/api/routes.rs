@@ -8,63 +8,28 @@
 use lambda_http::http::Method;
 use lambda_http::{Request, RequestExt};
 
-/// One Lambda function (one binary) of the API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Function {
-    CreateTask,
-    GetTasks,
-    UpdateTask,
-    DeleteTask,
-}
-
-impl Function {
-    pub const ALL: [Function; 4] = [
-        Self::CreateTask,
-        Self::GetTasks,
-        Self::UpdateTask,
-        Self::DeleteTask,
-    ];
-
-    /// The function whose binary has this name.
-    pub fn from_binary(name: &str) -> Option<Function> {
-        Self::ALL.into_iter().find(|f| f.binary() == name)
+wire_enum!(
+    /// One Lambda function of the API, by the name of its binary (and cargo package).
+    Function, "is not a function of the API", {
+        CreateTask => "create-task",
+        GetTasks => "get-tasks",
+        UpdateTask => "update-task",
+        DeleteTask => "delete-task",
     }
+);
 
-    /// The binary's (and cargo package's) name.
-    pub fn binary(self) -> &'static str {
-        match self {
-            Self::CreateTask => "create-task",
-            Self::GetTasks => "get-tasks",
-            Self::UpdateTask => "update-task",
-            Self::DeleteTask => "delete-task",
-        }
+wire_enum!(
+    /// An operation of the contract, by its OpenAPI `operationId`, which is also the
+    /// `operation` of log lines and metrics.
+    Operation, "is not an operation of the API", {
+        CreateTask => "createTask",
+        ListTasks => "listTasks",
+        GetTask => "getTask",
+        UpdateTask => "updateTask",
+        PatchTask => "patchTask",
+        DeleteTask => "deleteTask",
     }
-}
-
-/// An operation of the contract.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Operation {
-    CreateTask,
-    ListTasks,
-    GetTask,
-    UpdateTask,
-    PatchTask,
-    DeleteTask,
-}
-
-impl Operation {
-    /// The OpenAPI `operationId`, also the `operation` of log lines and metrics.
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::CreateTask => "createTask",
-            Self::ListTasks => "listTasks",
-            Self::GetTask => "getTask",
-            Self::UpdateTask => "updateTask",
-            Self::PatchTask => "patchTask",
-            Self::DeleteTask => "deleteTask",
-        }
-    }
-}
+);
 
 /// The two resources of the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -59,44 +59,20 @@ pub const IDEMPOTENCY_KEY_PREFIX: &str = "idempotency#";
 /// Fields that change with every write, so naming them among the changed fields says nothing.
 const ALWAYS_CHANGED: [&str; 2] = ["updatedAt", "version"];
 
-/// What happened to a task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TaskEventKind {
-    Created,
-    Updated,
-    Completed,
-    Reopened,
-    /// The assignee became a user other than before: assigned, or reassigned.
-    Assigned,
-    /// The assignee became none: cleared by the owner, or declined by the assignee.
-    Unassigned,
-    Deleted,
-}
-
-impl TaskEventKind {
-    pub const ALL: [TaskEventKind; 7] = [
-        Self::Created,
-        Self::Updated,
-        Self::Completed,
-        Self::Reopened,
-        Self::Assigned,
-        Self::Unassigned,
-        Self::Deleted,
-    ];
-
-    /// The event's name: its `detail-type` on EventBridge.
-    pub fn detail_type(self) -> &'static str {
-        match self {
-            Self::Created => "TaskCreated",
-            Self::Updated => "TaskUpdated",
-            Self::Completed => "TaskCompleted",
-            Self::Reopened => "TaskReopened",
-            Self::Assigned => "TaskAssigned",
-            Self::Unassigned => "TaskUnassigned",
-            Self::Deleted => "TaskDeleted",
-        }
+wire_enum!(
+    /// What happened to a task, by the event's name: its `detail-type` on EventBridge.
+    TaskEventKind, "is not a task event", {
+        Created => "TaskCreated",
+        Updated => "TaskUpdated",
+        Completed => "TaskCompleted",
+        Reopened => "TaskReopened",
+        /// The assignee became a user other than before: assigned, or reassigned.
+        Assigned => "TaskAssigned",
+        /// The assignee became none: cleared by the owner, or declined by the assignee.
+        Unassigned => "TaskUnassigned",
+        Deleted => "TaskDeleted",
     }
-}
+);
 
 /// One change of one task, as its consumers see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,7 +144,7 @@ impl TaskEvent {
     /// The entry to put on the bus.
     pub fn entry(&self) -> EventEntry {
         EventEntry {
-            detail_type: self.kind.detail_type(),
+            detail_type: self.kind.as_str(),
             detail: self.detail(),
         }
     }
@@ -789,7 +765,7 @@ pub(crate) mod tests {
     #[test]
     fn every_kind_has_a_distinct_detail_type() {
         let names: std::collections::HashSet<_> =
-            TaskEventKind::ALL.iter().map(|k| k.detail_type()).collect();
+            TaskEventKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(names.len(), TaskEventKind::ALL.len());
     }
 }
