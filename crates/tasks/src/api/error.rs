@@ -169,10 +169,6 @@ impl ApiError {
         }
     }
 
-    pub fn status(&self) -> StatusCode {
-        self.describe().0
-    }
-
     pub fn kind(&self) -> &'static str {
         self.describe().1
     }
