@@ -10,7 +10,7 @@ printf '==> %s\n' "release build (cargo lambda build --release: target/lambda/<n
 cargo lambda build --release --x86-64 --bins
 cargo lambda build --release --x86-64 --example hello_floor
 
-DYNAMODB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+DYNAMODB_PORT=$(tools/free-port.sh)
 TABLE_NAME=tasks-bench
 source tools/local-env.sh
 tools/local-dynamodb.sh "$DYNAMODB_PORT" "$TABLE_NAME"
@@ -28,7 +28,7 @@ printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digital
 openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
   -days 1 -extfile "$tls/server.ext" -out "$tls/server.pem" 2>/dev/null
 cat "$tls/server.pem" "$tls/ca.pem" > "$tls/chain.pem"
-TLS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+TLS_PORT=$(tools/free-port.sh)
 setsid python3 tools/tls_proxy.py "$TLS_PORT" "$DYNAMODB_PORT" "$tls/chain.pem" "$tls/server.key" &
 stop_on_exit $!
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$TLS_PORT") 2>/dev/null && break; sleep 0.1; done

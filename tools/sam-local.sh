@@ -136,7 +136,7 @@ case ${1:-} in
     printf '%s\n' "$reason"
     # make test provides the local DynamoDB; run alone, start one.
     if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
-      DYNAMODB_PORT=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+      DYNAMODB_PORT=$(tools/free-port.sh)
       TABLE_NAME=tasks-sam-local
       source tools/local-env.sh
       trap on_exit EXIT # local-env.sh set its own: stop its processes and the engine both

@@ -25,7 +25,7 @@ stage_times() {
 }
 
 # Dummy credentials and no AWS profile before anything that speaks AWS (SAM included).
-DYNAMODB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+DYNAMODB_PORT=$(tools/free-port.sh)
 TABLE_NAME=tasks-test
 source tools/local-env.sh
 
@@ -52,7 +52,7 @@ tools/local-dynamodb.sh "$DYNAMODB_PORT" "$TABLE_NAME"
 
 # task-events publishes to EventBridge: moto's server stands in for it (and for SQS, where
 # the tests read the events back); each test makes its own bus on it.
-EVENTS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+EVENTS_PORT=$(tools/free-port.sh)
 step "local EventBridge and SQS (moto) on 127.0.0.1:$EVENTS_PORT"
 setsid moto_server -H 127.0.0.1 -p "$EVENTS_PORT" > target/moto.log 2>&1 &
 stop_on_exit $!
@@ -63,7 +63,7 @@ step "tools/test_user_token.py (make e2e's test users) against moto's Cognito"
 python3 tools/test_user_token_check.py "http://127.0.0.1:$EVENTS_PORT"
 
 step "make dev's stack end to end: the e2e contract suite (make e2e) through cargo lambda watch"
-API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+API_PORT=$(tools/free-port.sh)
 TASKS_LOCAL_CALLER_ID=e2e-local setsid cargo lambda watch --features local-caller --invoke-address 127.0.0.1 \
   --invoke-port "$API_PORT" > target/e2e-watch.log 2>&1 &
 stop_on_exit $!
@@ -77,7 +77,7 @@ cargo test --workspace -- --include-ignored 2>&1 | tee "$log"
 
 step "docs/openapi.yaml: validate, then fuzz the handlers with schemathesis"
 openapi-spec-validator docs/openapi.yaml
-GATEWAY_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+GATEWAY_PORT=$(tools/free-port.sh)
 # API Gateway's REST events, built from each HTTP request (cargo test built the example).
 # Its caller is a fresh UUID, which the fuzzer cannot hit by chance as an `assignee` (an
 # assignee equal to the caller is a 400 that the schema cannot express).
@@ -101,7 +101,7 @@ st --config-file tools/schemathesis.toml run docs/openapi.yaml "${seed_args[@]}"
   --generation-database none --no-color --request-timeout 30 | tee -a "$log"
 
 step "load: one caller, 16 parallel writers, every write accounted for (tools/load_test.py)"
-LOAD_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+LOAD_PORT=$(tools/free-port.sh)
 setsid target/debug/examples/rest_gateway "$LOAD_PORT" load-test > target/load-gateway.log 2>&1 &
 stop_on_exit $!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$LOAD_PORT") 2>/dev/null && break; sleep 0.1; done

@@ -74,12 +74,11 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 "$CHROMIUM" --version 2> /dev/null | head -1 || true
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-DYNAMODB_PORT=$(free_port)
+DYNAMODB_PORT=$(tools/free-port.sh)
 TABLE_NAME=tasks-web
 source tools/local-env.sh
-API_PORT=$(free_port)
-WEB_PORT=$(free_port)
+API_PORT=$(tools/free-port.sh)
+WEB_PORT=$(tools/free-port.sh)
 mkdir -p target
 
 echo "--- local DynamoDB on 127.0.0.1:$DYNAMODB_PORT (in memory)"
