@@ -50,9 +50,14 @@ pub enum ConfigError {
 
 pub const MIN_SECRET_BYTES: usize = 32;
 
+/// A variable of the process environment; set to the empty string counts as unset.
+fn set_variable(name: &str) -> Option<String> {
+    env::var(name).ok().filter(|value| !value.is_empty())
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| env::var(name).ok().filter(|v| !v.is_empty()))
+        Self::from_lookup(set_variable)
     }
 
     /// Same as [`Config::from_env`] but from any lookup, so tests need not touch the
@@ -127,7 +132,7 @@ pub struct EventsConfig {
 
 impl EventsConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| env::var(name).ok().filter(|v| !v.is_empty()))
+        Self::from_lookup(set_variable)
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -141,50 +146,21 @@ impl EventsConfig {
 }
 
 #[cfg(test)]
-mod events_config_tests {
-    use super::*;
-
-    #[test]
-    fn task_events_needs_its_bus_and_an_explicit_endpoint() {
-        let lookup = |vars: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                vars.iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        let config = EventsConfig::from_lookup(lookup(&[
-            ("EVENT_BUS_NAME", "tasks"),
-            ("AWS_ENDPOINT_URL_EVENTBRIDGE", "http://127.0.0.1:8001"),
-        ]))
-        .unwrap();
-        assert_eq!(config.event_bus_name, "tasks");
-        assert_eq!(config.eventbridge_endpoint, "http://127.0.0.1:8001");
-        assert!(matches!(
-            EventsConfig::from_lookup(lookup(&[("EVENT_BUS_NAME", "tasks")])),
-            Err(ConfigError::Missing("AWS_ENDPOINT_URL_EVENTBRIDGE"))
-        ));
-        assert!(matches!(
-            EventsConfig::from_lookup(lookup(&[(
-                "AWS_ENDPOINT_URL_EVENTBRIDGE",
-                "http://127.0.0.1:8001"
-            )])),
-            Err(ConfigError::Missing("EVENT_BUS_NAME"))
-        ));
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    /// A lookup of these variables only.
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Config::from_lookup(|name| vars.get(name).cloned())
+        move |name| vars.get(name).cloned()
+    }
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(lookup(vars))
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -254,5 +230,27 @@ mod tests {
         .unwrap();
         assert_eq!(config.local_caller, None);
         assert!(config.local_caller_ignored);
+    }
+
+    #[test]
+    fn task_events_needs_its_bus_and_an_explicit_endpoint() {
+        let config = EventsConfig::from_lookup(lookup(&[
+            ("EVENT_BUS_NAME", "tasks"),
+            ("AWS_ENDPOINT_URL_EVENTBRIDGE", "http://127.0.0.1:8001"),
+        ]))
+        .unwrap();
+        assert_eq!(config.event_bus_name, "tasks");
+        assert_eq!(config.eventbridge_endpoint, "http://127.0.0.1:8001");
+        assert!(matches!(
+            EventsConfig::from_lookup(lookup(&[("EVENT_BUS_NAME", "tasks")])),
+            Err(ConfigError::Missing("AWS_ENDPOINT_URL_EVENTBRIDGE"))
+        ));
+        assert!(matches!(
+            EventsConfig::from_lookup(lookup(&[(
+                "AWS_ENDPOINT_URL_EVENTBRIDGE",
+                "http://127.0.0.1:8001"
+            )])),
+            Err(ConfigError::Missing("EVENT_BUS_NAME"))
+        ));
     }
 }

@@ -89,7 +89,8 @@ pub struct RequestRecord<'a> {
     pub dynamodb: Duration,
 }
 
-fn millis(duration: Duration) -> f64 {
+/// Milliseconds with microsecond precision, as every log line and metric reports them.
+pub(crate) fn millis(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1e6).round() / 1e3
 }
 

@@ -93,7 +93,7 @@ impl<P: EventPublisher> StreamHandler<P> {
                 .and_then(|f| f.item_identifier.as_deref())
                 .unwrap_or(""),
             coldStart = cold_start,
-            durationMs = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            durationMs = telemetry::millis(started.elapsed()),
             "stream batch"
         );
         let mut response = DynamoDbEventResponse::default();

@@ -43,7 +43,7 @@ use serde::Serialize;
 
 use crate::api::TaskView;
 use crate::domain::{Status, Task, UserId};
-use crate::store::items::TaskItem;
+use crate::store::items::{IDEMPOTENCY_KEY_PREFIX, TaskItem};
 
 pub use client::eventbridge_client;
 pub use handler::StreamHandler;
@@ -51,10 +51,6 @@ pub use publisher::{EventBridgePublisher, EventEntry, EventPublisher};
 
 /// The `source` of every event this project publishes.
 pub const EVENT_SOURCE: &str = "task-api";
-
-/// How the key of an idempotency record begins ([`crate::store::items::idempotency_record_id`]);
-/// a task's key is a UUID, which never does.
-pub const IDEMPOTENCY_KEY_PREFIX: &str = "idempotency#";
 
 /// Fields that change with every write, so naming them among the changed fields says nothing.
 const ALWAYS_CHANGED: [&str; 2] = ["updatedAt", "version"];

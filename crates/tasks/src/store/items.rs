@@ -99,10 +99,13 @@ pub fn owner_status(owner: &UserId, status: Status) -> String {
     format!("{}#{}", owner.as_str(), status)
 }
 
+/// How the key of an idempotency record begins; a task's key is a UUID, which never does.
+pub const IDEMPOTENCY_KEY_PREFIX: &str = "idempotency#";
+
 /// The key of the idempotency record of one owner's key; hashed to a fixed length.
 pub fn idempotency_record_id(owner: &UserId, key: &IdempotencyKey) -> String {
     let hash = hex_sha256([owner.as_str().as_bytes(), key.as_str().as_bytes()]);
-    format!("idempotency#{hash}")
+    format!("{IDEMPOTENCY_KEY_PREFIX}{hash}")
 }
 
 /// Identifies what a create asked for, not how it was spelt: two bodies that validate to the
