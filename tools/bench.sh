@@ -31,7 +31,7 @@ cat "$tls/server.pem" "$tls/ca.pem" > "$tls/chain.pem"
 TLS_PORT=$(tools/free-port.sh)
 setsid python3 tools/tls_proxy.py "$TLS_PORT" "$DYNAMODB_PORT" "$tls/chain.pem" "$tls/server.key" &
 stop_on_exit $!
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$TLS_PORT") 2>/dev/null && break; sleep 0.1; done
+wait_for_port "$TLS_PORT"
 
 printf '==> %s\n' "benchmark"
 python3 tools/bench.py target/lambda target/bench.json \

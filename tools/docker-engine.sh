@@ -48,10 +48,11 @@ echo "Starting dockerd (vfs storage, no bridge, no iptables; log: $DOCKERD_LOG)"
 setsid dockerd --storage-driver=vfs --bridge=none --iptables=false --ip-masq=false \
   >"$DOCKERD_LOG" 2>&1 < /dev/null &
 pid=$!
+# Recorded at once, so that the caller stops the engine even if it never answers.
+[ -z "${DOCKERD_PID_FILE:-}" ] || echo "$pid" > "$DOCKERD_PID_FILE"
 for _ in $(seq 120); do
   if answers; then
     echo "Docker engine: $(docker version --format '{{.Server.Version}}' 2>/dev/null) (started, pid $pid)"
-    [ -z "${DOCKERD_PID_FILE:-}" ] || echo "$pid" > "$DOCKERD_PID_FILE"
     exit 0
   fi
   kill -0 "$pid" 2>/dev/null || { tail -n 20 "$DOCKERD_LOG" >&2; fail "dockerd exited (log above)"; }

@@ -13,9 +13,15 @@ DYNAMODB_PID_FILE=$(mktemp)
 # On exit: stop the process groups the script registered (stop_on_exit), then DynamoDB.
 stopped_on_exit=()
 stop_on_exit() { stopped_on_exit+=("$1"); }
+# A group already gone (stopped early, or exited) is no failure: under `set -e` a failed kill
+# here would turn the script's exit status into 1.
 stop_local_processes() {
-  for group in "${stopped_on_exit[@]}"; do kill -- -"$group" 2>/dev/null; done
-  kill "$(cat "$DYNAMODB_PID_FILE")" 2>/dev/null
+  for group in "${stopped_on_exit[@]}"; do kill -- -"$group" 2>/dev/null || true; done
+  kill "$(cat "$DYNAMODB_PID_FILE")" 2>/dev/null || true
   rm -f "$DYNAMODB_PID_FILE"
 }
 trap stop_local_processes EXIT
+# Waits up to 10 s for something to listen on 127.0.0.1:PORT.
+wait_for_port() {
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && break; sleep 0.1; done
+}

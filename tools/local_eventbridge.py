@@ -18,18 +18,13 @@ import os
 import sys
 import time
 
-for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-    os.environ.pop(name, None)
-os.environ.update(
-    AWS_CONFIG_FILE="/dev/null",
-    AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-    AWS_EC2_METADATA_DISABLED="true",
-    AWS_ACCESS_KEY_ID="local",
-    AWS_SECRET_ACCESS_KEY="local",
-)
+from sam_offline import DUMMY_CREDENTIALS, is_loopback_url, offline_environment
+
+# Before boto3 reads the environment: no AWS identity, only the dummy keys.
+offline_environment()
+os.environ.update(DUMMY_CREDENTIALS)
 
 import boto3  # noqa: E402
-from sam_offline import is_loopback_url  # noqa: E402
 
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE") or "http://127.0.0.1:8001"
 DEFAULT_QUEUE = "task-events-local"

@@ -66,8 +66,10 @@ step "make dev's stack end to end: the e2e contract suite (make e2e) through car
 API_PORT=$(tools/free-port.sh)
 TASKS_LOCAL_CALLER_ID=e2e-local setsid cargo lambda watch --features local-caller --invoke-address 127.0.0.1 \
   --invoke-port "$API_PORT" > target/e2e-watch.log 2>&1 &
-stop_on_exit $!
+watch=$!
+stop_on_exit $watch
 python3 tools/e2e.py "http://127.0.0.1:$API_PORT" || { cat target/e2e-watch.log; exit 1; }
+kill -- -"$watch" # no later stage uses it
 
 step "cargo test: unit tests, and the handler and store tests on the local DynamoDB"
 log=$(mktemp)
@@ -83,7 +85,8 @@ GATEWAY_PORT=$(tools/free-port.sh)
 # assignee equal to the caller is a 400 that the schema cannot express).
 setsid target/debug/examples/rest_gateway "$GATEWAY_PORT" "$(python3 -c 'import uuid; print(uuid.uuid4())')" \
   > target/rest-gateway.log 2>&1 &
-stop_on_exit $!
+gateway=$!
+stop_on_exit $gateway
 # ignored_auth: there is no authorizer locally (the gateway always adds the caller's claims).
 # ensure_resource_availability: a replay of a keyed create answers as the first request did,
 # even after that task was deleted (docs/correctness.md); hypothesis reuses small keys and bodies across
@@ -99,12 +102,13 @@ st --config-file tools/schemathesis.toml run docs/openapi.yaml "${seed_args[@]}"
   --exclude-checks ignored_auth,ensure_resource_availability \
   --generation-with-security-parameters false --continue-on-failure --max-examples 50 \
   --generation-database none --no-color --request-timeout 30 | tee -a "$log"
+kill -- -"$gateway" # no later stage uses it
 
 step "load: one caller, 16 parallel writers, every write accounted for (tools/load_test.py)"
 LOAD_PORT=$(tools/free-port.sh)
 setsid target/debug/examples/rest_gateway "$LOAD_PORT" load-test > target/load-gateway.log 2>&1 &
 stop_on_exit $!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$LOAD_PORT") 2>/dev/null && break; sleep 0.1; done
+wait_for_port "$LOAD_PORT"
 python3 tools/load_test.py "http://127.0.0.1:$LOAD_PORT" | tee -a "$log"
 
 # Docker: every event through `sam local invoke` against its in-process answer, then
