@@ -11,6 +11,7 @@ import { deployedCsp } from './scripts/csp.mjs';
 const api = process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 9000}`;
 const port = Number(process.env.WEB_PORT ?? 5173);
 const proxy = { '/tasks': { target: api } };
+const served = { host: '127.0.0.1', port, strictPort: true, proxy };
 const localConfig = JSON.stringify({ auth: null, localCaller: process.env.TASKS_LOCAL_CALLER_ID || 'local-developer' });
 
 type Middlewares = { use(fn: (req: { url?: string }, res: ServerResponse, next: () => void) => void): void };
@@ -47,12 +48,8 @@ export default defineConfig({
   clearScreen: false,
   plugins: [local()],
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
-  server: { host: '127.0.0.1', port, strictPort: true, proxy },
-  preview: {
-    host: '127.0.0.1',
-    port,
-    strictPort: true,
-    proxy,
-  },
+  // `make dev` serves the sources, the browser tests the build: both the same way.
+  server: served,
+  preview: served,
   build: { target: 'es2022', reportCompressedSize: false, modulePreload: { polyfill: false } },
 });

@@ -2,7 +2,7 @@
 // filter, "Load more", and every action on a task that the caller may take.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, type Scope, type Status, type Task, type TaskChanges } from './api/client';
-import { ConfirmDialog, CreateDialog, describeError, EditDialog, QuickConflictDialog } from './dialogs';
+import { ConfirmDialog, CreateDialog, describeError, EditDialog, QuickConflictDialog, reread } from './dialogs';
 import { formatDateTime } from './format';
 import { PRIORITY_LABEL, STATUS_LABEL } from './form';
 import { Identity } from './identity';
@@ -160,17 +160,18 @@ export function App({ api, session }: { api: Api; session: Session }) {
 
   /** A quick action refused: 412 shows what changed and asks; 404 drops the task. */
   async function refused(task: Task, error: unknown, action: 'status' | Drop, changes: TaskChanges) {
-    if (error instanceof ApiError && error.status === 412) {
-      try {
-        const current = await api.get(task.taskId);
-        replace(current);
-        setDialog({ kind: 'conflict', mine: task, current, action, changes, busy: false });
-      } catch (readError) {
-        if (readError instanceof ApiError && readError.status === 404) gone(task);
-        else announce(describeError(readError));
-      }
-    } else if (error instanceof ApiError && error.status === 404) gone(task);
-    else {
+    let current: Task | 'gone' | null;
+    try {
+      current = await reread(api, task, error);
+    } catch (readError) {
+      announce(describeError(readError));
+      return;
+    }
+    if (current === 'gone') gone(task);
+    else if (current) {
+      replace(current);
+      setDialog({ kind: 'conflict', mine: task, current, action, changes, busy: false });
+    } else {
       setDialog(null);
       announce(`“${task.title}” was not changed. ${describeError(error)}`);
     }

@@ -25,6 +25,22 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * What a write refused as stale or missing found: the task as it is now (412, read again), or
+ * 'gone' (404, or 404 on that read: deleted, or no longer shared with the caller); null for any
+ * other failure. A failed read throws.
+ */
+export async function reread(api: Api, task: Task, error: unknown): Promise<Task | 'gone' | null> {
+  if (!(error instanceof ApiError) || (error.status !== 412 && error.status !== 404)) return null;
+  if (error.status === 404) return 'gone';
+  try {
+    return await api.get(task.taskId);
+  } catch (readError) {
+    if (readError instanceof ApiError && readError.status === 404) return 'gone';
+    throw readError;
+  }
+}
+
 /** A native modal <dialog>: focus moves in, stays in, Escape cancels. */
 function Modal({ title, onCancel, children, role }: { title: string; onCancel(): void; children: ComponentChildren; role?: 'alertdialog' }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -118,17 +134,18 @@ export function EditDialog({
       onSaved(await api.update(task.taskId, changes, version));
     } catch (error) {
       setBusy(false);
-      if (error instanceof ApiError && error.status === 412) {
-        try {
-          const current = await api.get(task.taskId);
-          onRefreshed(current);
-          setConflict({ current, changes });
-        } catch (readError) {
-          if (readError instanceof ApiError && readError.status === 404) onGone(task);
-          else setErrors({ fields: {}, other: [describeError(readError)] });
-        }
-      } else if (error instanceof ApiError && error.status === 404) onGone(task);
-      else if (error instanceof ApiError || error instanceof NetworkError) {
+      let current: Task | 'gone' | null;
+      try {
+        current = await reread(api, task, error);
+      } catch (readError) {
+        setErrors({ fields: {}, other: [describeError(readError)] });
+        return;
+      }
+      if (current === 'gone') onGone(task);
+      else if (current) {
+        onRefreshed(current);
+        setConflict({ current, changes });
+      } else if (error instanceof ApiError || error instanceof NetworkError) {
         setConflict(null);
         setErrors(errorsOf(error instanceof ApiError ? error.problem : null, describeError(error), changes.tags));
       } else throw error;

@@ -1,6 +1,5 @@
 // The task form, shared by create and edit: its values, what a submit sends, and the API's
 // validation errors shown next to the field they name.
-import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { NewTask, Priority, Problem, Status, Task, TaskChanges } from './api/client';
 import { fromLocalInput, timeZone, toLocalInput } from './format';
@@ -100,10 +99,9 @@ interface TaskFormProps {
   submitLabel: string;
   onSubmit(values: FormValues): void;
   onCancel(): void;
-  children?: ComponentChildren;
 }
 
-export function TaskForm({ id, initial, errors, busy, submitLabel, onSubmit, onCancel, children }: TaskFormProps) {
+export function TaskForm({ id, initial, errors, busy, submitLabel, onSubmit, onCancel }: TaskFormProps) {
   const [values, setValues] = useState(initial);
   const summary = useRef<HTMLDivElement>(null);
   const set = (field: Field) => (event: Event) =>
@@ -271,7 +269,6 @@ export function TaskForm({ id, initial, errors, busy, submitLabel, onSubmit, onC
         </p>
         {fieldErrors('assignee')}
       </div>
-      {children}
       <div class="actions">
         <button type="submit" class="primary" aria-disabled={busy}>
           {busy ? 'Saving…' : submitLabel}

@@ -15,7 +15,7 @@ function Root({ session }: { session: Session }) {
         token: () => session.token(),
         caller: () => session.localCaller,
         renew: () => session.renew(),
-        retrying: (seconds, attempt) => window.dispatchEvent(new CustomEvent('api-retrying', { detail: { seconds, attempt } })),
+        retrying: (seconds) => window.dispatchEvent(new CustomEvent('api-retrying', { detail: { seconds } })),
       }),
     [session],
   );

@@ -3,31 +3,22 @@
 // starts from an empty task list and a fresh browser context, and ends by checking that the
 // page logged no error.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import {
   allTasks,
   api,
-  clearTasks,
+  browser,
+  browserTests,
   eventually,
   finish,
   focused,
   item,
-  launch,
   openApp,
-  reportUnfinished,
   seed,
   titles,
-  waitForApi,
 } from './helpers.mjs';
 
-let browser;
-before(async () => {
-  await waitForApi();
-  browser = await launch();
-});
-after(() => browser?.close());
-beforeEach(() => clearTasks());
-afterEach(reportUnfinished);
+browserTests();
 
 test('create: the new task comes first with its priority, tags and due date in the user’s time zone; focus moves to it', async () => {
   await seed([{ title: 'Older task' }]);

@@ -1,6 +1,7 @@
 // Shared by the browser tests and the screenshot script: Chromium, the page under test, and
 // direct calls to the local API for setting up data. Everything stays on loopback.
 import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const WEB_URL = required('WEB_URL');
@@ -14,6 +15,21 @@ function required(name) {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run the tests with tools/web-test.sh browser`);
   return value;
+}
+
+/** The Chromium of a browser test file, launched by its browserTests(). */
+export let browser;
+
+/** A browser test file's hooks: the API answering and Chromium launched first, an empty task
+ * list before each test, its unfinished pages reported after it, Chromium closed last. */
+export function browserTests() {
+  before(async () => {
+    await waitForApi();
+    browser = await launch();
+  });
+  after(() => browser?.close());
+  beforeEach(() => clearTasks());
+  afterEach(reportUnfinished);
 }
 
 export function launch() {
@@ -81,7 +97,7 @@ export async function reportUnfinished() {
   }
 }
 
-export function watch(page, expectedFailedLoads = (url) => url.origin === new URL(WEB_URL).origin && url.pathname.startsWith('/tasks')) {
+function watch(page, expectedFailedLoads = (url) => url.origin === new URL(WEB_URL).origin && url.pathname.startsWith('/tasks')) {
   const problems = [];
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
   page.on('console', (message) => {
@@ -159,12 +175,12 @@ export async function waitForApi(timeoutSeconds = 900) {
   }
 }
 
-/** Every task of `caller` (its own, or with scope 'assigned' those assigned to it). */
-export async function allTasks(caller = DEFAULT_CALLER, scope = 'owned') {
+/** Every task of `caller`. */
+export async function allTasks(caller = DEFAULT_CALLER) {
   const tasks = [];
   let token;
   do {
-    const query = `/tasks?limit=100${scope === 'owned' ? '' : `&scope=${scope}`}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`;
+    const query = `/tasks?limit=100${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`;
     const { status, body } = await api('GET', query, undefined, as(caller));
     assert.equal(status, 200, JSON.stringify(body));
     tasks.push(...body.tasks);

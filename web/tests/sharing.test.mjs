@@ -3,33 +3,25 @@
 // its own, acts as another user id through the app's "Acting as" (X-Local-Caller). Each test
 // uses fresh assignee ids, and starts from an empty list for the owner.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import {
   api,
   as,
+  browser,
+  browserTests,
   clearTasks,
   DEFAULT_CALLER,
   eventually,
   finish,
   focused,
   item,
-  launch,
   openApp,
-  reportUnfinished,
   seed,
   titles,
-  waitForApi,
   WEB_URL,
 } from './helpers.mjs';
 
-let browser;
-before(async () => {
-  await waitForApi();
-  browser = await launch();
-});
-after(() => browser?.close());
-beforeEach(() => clearTasks());
-afterEach(reportUnfinished);
+browserTests();
 
 /** A user id that no other test uses. */
 const user = (name) => `${name}-${Math.random().toString(36).slice(2, 8)}`;

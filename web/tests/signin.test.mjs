@@ -9,10 +9,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { after, afterEach, before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 // @ts-ignore
 import { deployedCsp } from '../scripts/csp.mjs';
-import { clearTasks, eventually, finish, item, launch, openApp, reportUnfinished, seed, waitForApi, WEB_URL } from './helpers.mjs';
+import { browser, browserTests, eventually, finish, item, openApp, seed, WEB_URL } from './helpers.mjs';
 
 const CLIENT_ID = 'webtestclient';
 const base64url = (value) => Buffer.from(value).toString('base64url');
@@ -67,19 +67,12 @@ function standIn() {
   );
 }
 
-let browser;
+browserTests();
 let idp;
 before(async () => {
-  await waitForApi();
-  await clearTasks();
-  browser = await launch();
   idp = await standIn();
 });
-afterEach(reportUnfinished);
-after(async () => {
-  await browser?.close();
-  idp?.server.close();
-});
+after(() => idp?.server.close());
 
 test('sign-in with managed login: code flow with PKCE, the ID token on every call, refresh after a 401, sign-in again, sign-out', async () => {
   await seed([{ title: 'Behind sign-in' }]);

@@ -19,8 +19,6 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly problem: Problem | null,
-    /** The task's current version, from the ETag of a 412. */
-    readonly currentVersion: number | null,
   ) {
     super(problem?.detail ?? `the server answered ${status}`);
   }
@@ -35,7 +33,7 @@ export interface ClientHooks {
   caller(): string | null;
   renew(): Promise<boolean>;
   /** A 503 is retried after its Retry-After; the page says so while it waits. */
-  retrying(seconds: number, attempt: number): void;
+  retrying(seconds: number): void;
 }
 
 const MAX_RETRIES = 3;
@@ -47,11 +45,6 @@ function retryAfterSeconds(value: string | null, now = Date.now()): number {
   const seconds = /^\d+$/.test(value.trim()) ? Number(value) : (Date.parse(value) - now) / 1000;
   return Number.isFinite(seconds) ? Math.min(Math.max(Math.ceil(seconds), 0), MAX_WAIT_SECONDS) : 1;
 }
-
-const versionOf = (etag: string | null) => {
-  const match = etag?.match(/^"(\d+)"$/);
-  return match ? Number(match[1]) : null;
-};
 
 function isProblem(body: unknown): body is Problem {
   return typeof body === 'object' && body !== null && typeof (body as Problem).title === 'string';
@@ -80,7 +73,7 @@ export function createApi(hooks: ClientHooks) {
       }
       if (response.status === 503 && attempt <= MAX_RETRIES) {
         const seconds = retryAfterSeconds(response.headers.get('Retry-After'));
-        hooks.retrying(seconds, attempt);
+        hooks.retrying(seconds);
         await new Promise((wake) => setTimeout(wake, seconds * 1000));
         continue;
       }
@@ -93,7 +86,7 @@ export function createApi(hooks: ClientHooks) {
   async function check<T>(result: Promise<{ data?: T; error?: unknown; response: Response }>) {
     const { data, error, response } = await result;
     if (!response.ok) {
-      throw new ApiError(response.status, isProblem(error) ? error : null, versionOf(response.headers.get('ETag')));
+      throw new ApiError(response.status, isProblem(error) ? error : null);
     }
     return { data: data as T, response };
   }
@@ -112,7 +105,7 @@ export function createApi(hooks: ClientHooks) {
     async get(taskId: string): Promise<Task> {
       return (await check(client.GET('/tasks/{taskId}', { params: { path: { taskId } } }))).data.task;
     },
-    /** Applies only to `version` (If-Match); else ApiError 412 with the current version. */
+    /** Applies only to `version` (If-Match); else ApiError 412. */
     async update(taskId: string, changes: TaskChanges, version: number): Promise<Task> {
       const params = { path: { taskId }, header: { 'If-Match': `"${version}"` } };
       return (await check(client.PATCH('/tasks/{taskId}', { params, body: changes }))).data.task;
