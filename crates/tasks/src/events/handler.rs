@@ -1,5 +1,5 @@
-//! One batch of stream records: each record's event published in the records' order, ten
-//! per PutEvents request, and what could not be published reported back to Lambda.
+//! One batch of stream records: each record's event published in the records' order, at most
+//! ten per PutEvents request, and what could not be published reported back to Lambda.
 //!
 //! The event source mapping uses `ReportBatchItemFailures`: the answer lists the records
 //! that failed, and Lambda takes the lowest sequence number among them as the point to
@@ -10,6 +10,13 @@
 //! a task's later change without its earlier one. A record published twice carries the same
 //! `dedupKey` both times (its sequence number), so consumers can drop the copy.
 //!
+//! EventBridge may refuse some entries of a request and publish the others. So that such a
+//! refusal can never put a task's later event before its earlier one, one request never
+//! holds two events of the same task, and a refused entry is not retried here, after the
+//! request's later entries went out: the batch is reported from its record, and the stream
+//! mapping's retry (bounded, template.yaml) republishes from there, in order. The SDK's own
+//! retries of a whole request that failed stay: they send the same entries in the same order.
+//!
 //! What ends a batch early, reported from that record on:
 //! - a record that cannot become an event (an image that is not a task): Lambda retries it
 //!   a bounded number of times, bisecting the batch, then sends its position to the
@@ -17,10 +24,10 @@
 //!   and is never dropped silently;
 //! - a PutEvents request that fails as a whole after the client's retries (EventBridge
 //!   unreachable, throttling);
-//! - entries that EventBridge refused: transient refusals are retried here, at most
-//!   [`MAX_PUT_ATTEMPTS`] times in all, for those entries only; any other refusal at once;
+//! - an entry that EventBridge refused, whatever the reason;
 //! - too little time left before the invocation's deadline to start one more request.
 
+use std::ops::Range;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::dynamodb::Event;
@@ -30,13 +37,9 @@ use lambda_runtime::LambdaEvent;
 use super::client::OPERATION_TIMEOUT;
 use super::publisher::{EntryOutcome, EventEntry, EventPublisher, MAX_ENTRIES_PER_PUT};
 use super::task_event;
+use crate::domain::TaskId;
 use crate::telemetry;
 
-/// Requests per group of entries: the first, and retries of the entries that EventBridge
-/// refused for a transient reason.
-pub const MAX_PUT_ATTEMPTS: u32 = 3;
-/// Wait before the first retry of refused entries; doubled before each next one.
-const RETRY_BACKOFF: Duration = Duration::from_millis(50);
 /// A request starts only with this much time left before the invocation's deadline: a
 /// request ends within [`OPERATION_TIMEOUT`], and the answer needs a moment to leave.
 pub const TIME_NEEDED_PER_PUT: Duration =
@@ -106,8 +109,8 @@ impl<P: EventPublisher> StreamHandler<P> {
     pub async fn process(&self, event: Event, deadline: Option<SystemTime>) -> BatchReport {
         let records = event.records.len();
         let mut sequence_numbers = Vec::with_capacity(records);
-        // Each event's entry, and the position of its record in the batch.
-        let (mut positions, mut entries) = (Vec::new(), Vec::new());
+        // Each event's entry, the position of its record in the batch, and its task.
+        let (mut positions, mut entries, mut tasks) = (Vec::new(), Vec::new(), Vec::new());
         let mut skipped = 0;
         // The first record that cannot be published; none from it on is.
         let mut stop_at = records;
@@ -118,6 +121,7 @@ impl<P: EventPublisher> StreamHandler<P> {
                     Ok(Some(event)) => {
                         positions.push(position);
                         entries.push(event.entry());
+                        tasks.push(event.task.id);
                     }
                     Ok(None) => skipped += 1,
                     Err(error) => {
@@ -133,10 +137,8 @@ impl<P: EventPublisher> StreamHandler<P> {
             sequence_numbers.push(sequence_number);
         }
 
-        for (positions, entries) in positions
-            .chunks(MAX_ENTRIES_PER_PUT)
-            .zip(entries.chunks(MAX_ENTRIES_PER_PUT))
-        {
+        for group in requests(&tasks) {
+            let (positions, entries) = (&positions[group.clone()], &entries[group]);
             if let Err(position) = self.publish(positions, entries, deadline).await {
                 stop_at = position;
                 break;
@@ -161,7 +163,7 @@ impl<P: EventPublisher> StreamHandler<P> {
         }
     }
 
-    /// Publishes one group of at most ten entries; on failure, the position of the first
+    /// Publishes one group of entries in one request; on failure, the position of the first
     /// record whose event may not have been published.
     async fn publish(
         &self,
@@ -169,72 +171,78 @@ impl<P: EventPublisher> StreamHandler<P> {
         entries: &[EventEntry],
         deadline: Option<SystemTime>,
     ) -> Result<(), usize> {
-        // Indexes into `entries` of what is not published yet.
-        let mut pending: Vec<usize> = (0..entries.len()).collect();
-        for attempt in 1..=MAX_PUT_ATTEMPTS {
-            if attempt > 1 {
-                tokio::time::sleep(RETRY_BACKOFF * 2u32.pow(attempt - 2)).await;
-            }
-            let first = positions[pending[0]];
-            let left = deadline.map(|deadline| {
-                deadline
-                    .duration_since(SystemTime::now())
-                    .unwrap_or_default()
-            });
-            if let Some(left) = left.filter(|left| *left < TIME_NEEDED_PER_PUT) {
+        let first = positions[0];
+        let left = deadline.map(|deadline| {
+            deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or_default()
+        });
+        if let Some(left) = left.filter(|left| *left < TIME_NEEDED_PER_PUT) {
+            tracing::warn!(
+                unpublished = entries.len(),
+                leftMs = left.as_millis() as u64,
+                "too little time left before the deadline to publish more events"
+            );
+            return Err(first);
+        }
+        let outcomes = match self.publisher.put_events(entries).await {
+            // One outcome per entry, or none can be matched to its entry.
+            Ok(outcomes) if outcomes.len() == entries.len() => outcomes,
+            Ok(outcomes) => {
                 tracing::warn!(
-                    unpublished = pending.len(),
-                    leftMs = left.as_millis() as u64,
-                    "too little time left before the deadline to publish more events"
+                    entries = entries.len(),
+                    outcomes = outcomes.len(),
+                    "PutEvents answered for another number of entries; none taken as published"
                 );
                 return Err(first);
             }
-            let request: Vec<EventEntry> = pending.iter().map(|i| entries[*i].clone()).collect();
-            let outcomes = match self.publisher.put_events(&request).await {
-                // One outcome per entry, or none can be matched to its entry.
-                Ok(outcomes) if outcomes.len() == request.len() => outcomes,
-                Ok(outcomes) => {
-                    tracing::warn!(
-                        entries = request.len(),
-                        outcomes = outcomes.len(),
-                        "PutEvents answered for another number of entries; none taken as published"
-                    );
-                    return Err(first);
-                }
-                Err(error) => {
-                    tracing::warn!(error = %error, entries = request.len(), "events not published");
-                    return Err(first);
-                }
-            };
-            let refused: Vec<(usize, EntryOutcome)> = pending
+            Err(error) => {
+                tracing::warn!(error = %error, entries = entries.len(), "events not published");
+                return Err(first);
+            }
+        };
+        let refused =
+            outcomes
                 .iter()
-                .zip(outcomes)
-                .filter(|(_, outcome)| *outcome != EntryOutcome::Published)
-                .map(|(index, outcome)| (*index, outcome))
-                .collect();
-            for (index, outcome) in &refused {
-                if let EntryOutcome::Failed { code, message } = outcome {
-                    tracing::warn!(
-                        detailType = entries[*index].detail_type,
-                        code,
-                        message,
-                        attempt,
-                        "EventBridge refused an event"
-                    );
-                }
-            }
-            let transient = refused.iter().all(|(_, outcome)| outcome.is_transient());
-            pending = refused.into_iter().map(|(index, _)| index).collect();
-            if pending.is_empty() {
-                return Ok(());
-            }
-            if !transient {
-                break;
+                .zip(entries)
+                .zip(positions)
+                .find_map(|((outcome, entry), position)| match outcome {
+                    EntryOutcome::Published => None,
+                    EntryOutcome::Failed { code, message } => {
+                        Some((entry, code, message, *position))
+                    }
+                });
+        match refused {
+            None => Ok(()),
+            Some((entry, code, message, position)) => {
+                tracing::warn!(
+                    detailType = entry.detail_type,
+                    code,
+                    message,
+                    "EventBridge refused an event; the batch is reported from its record"
+                );
+                Err(position)
             }
         }
-        // Refused for good, or still refused after the last attempt.
-        Err(positions[pending[0]])
     }
+}
+
+/// The requests that publish `tasks`' events in order: consecutive runs of at most
+/// [`MAX_ENTRIES_PER_PUT`] entries, none with two events of one task (so that no refusal
+/// inside a request can reorder a task's events), as ranges of indexes.
+fn requests(tasks: &[TaskId]) -> Vec<Range<usize>> {
+    let mut groups: Vec<Range<usize>> = Vec::new();
+    for (index, task) in tasks.iter().enumerate() {
+        match groups.last_mut() {
+            Some(group)
+                if group.len() < MAX_ENTRIES_PER_PUT && !tasks[group.clone()].contains(task) =>
+            {
+                group.end = index + 1;
+            }
+            _ => groups.push(index..index + 1),
+        }
+    }
+    groups
 }
 
 #[cfg(test)]
@@ -244,7 +252,6 @@ mod tests {
     use aws_lambda_events::event::dynamodb::EventRecord;
 
     use super::*;
-    use crate::domain::TaskId;
     use crate::events::publisher::PublishError;
     use crate::events::tests::{pending_task, record};
     use crate::store::items::TaskItem;
@@ -426,44 +433,91 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_transiently_refused_entry_is_retried_alone_within_the_budget() {
-        let handler = StreamHandler::new(FakeBus::default());
-        handler
-            .publisher()
-            .refuse(&sequence(3), "ThrottlingException", 2);
-        let report = handler.process(batch(inserts(12)), None).await;
-        assert!(report.failures.is_empty(), "{report:?}");
-        assert_eq!(handler.publisher().request_sizes(), [10, 1, 1, 2]);
-        let mut keys = handler.publisher().published_keys();
-        keys.sort();
-        assert_eq!(keys, sequences(0..12), "every event once");
+    async fn a_refused_entry_ends_the_batch_at_its_record_without_a_retry_here() {
+        for code in ["ThrottlingException", "InternalFailure", "MalformedDetail"] {
+            let handler = StreamHandler::new(FakeBus::default());
+            handler.publisher().refuse(&sequence(3), code, 1);
+            let report = handler.process(batch(inserts(25)), None).await;
+            assert_eq!(
+                handler.publisher().request_sizes(),
+                [10],
+                "{code}: no retry, no later group"
+            );
+            assert_eq!(failed_from(&report), sequences(3..25), "{code}");
+            assert_eq!(report.published, 3, "{code}");
+        }
     }
 
-    #[tokio::test]
-    async fn an_entry_still_refused_after_the_budget_is_reported_with_all_after_it() {
-        let handler = StreamHandler::new(FakeBus::default());
-        handler
-            .publisher()
-            .refuse(&sequence(3), "InternalFailure", 99);
-        let report = handler.process(batch(inserts(25)), None).await;
-        assert_eq!(
-            handler.publisher().request_sizes(),
-            [10, 1, 1],
-            "MAX_PUT_ATTEMPTS requests, then no later group"
+    #[test]
+    fn a_request_never_holds_two_events_of_one_task() {
+        let (a, b, c) = (
+            TaskId::new_random(),
+            TaskId::new_random(),
+            TaskId::new_random(),
         );
-        assert_eq!(failed_from(&report), sequences(3..25));
-        assert_eq!(report.published, 3);
+        assert_eq!(requests(&[a, b, a, c, a]), [0..2, 2..4, 4..5]);
+        assert_eq!(requests(&[a, b, c]), vec![0..3]);
+        let distinct: Vec<TaskId> = (0..23).map(|_| TaskId::new_random()).collect();
+        assert_eq!(requests(&distinct), [0..10, 10..20, 20..23]);
+        assert!(requests(&[]).is_empty());
     }
 
     #[tokio::test]
-    async fn a_permanent_refusal_is_not_retried() {
-        let handler = StreamHandler::new(FakeBus::default());
-        handler
-            .publisher()
-            .refuse(&sequence(5), "MalformedDetail", 1);
-        let report = handler.process(batch(inserts(8)), None).await;
-        assert_eq!(handler.publisher().request_sizes(), [8]);
-        assert_eq!(failed_from(&report), sequences(5..8));
+    async fn a_partly_refused_request_never_publishes_a_task_s_events_out_of_order() {
+        // Task A is created, changed twice, and deleted; B and C are created in between.
+        let (mut a, b, c) = (pending_task(), pending_task(), pending_task());
+        let (b, c) = (with_new_id(b), with_new_id(c));
+        a = with_new_id(a);
+        let image =
+            |task: &crate::domain::Task| serde_dynamo::to_item(TaskItem::from(task)).unwrap();
+        let mut a2 = a.clone();
+        a2.version = crate::domain::Version::new(2);
+        let mut a3 = a2.clone();
+        a3.version = crate::domain::Version::new(3);
+        let records = vec![
+            record("INSERT", &sequence(0), None, Some(image(&a))),
+            record("INSERT", &sequence(1), None, Some(image(&b))),
+            record("MODIFY", &sequence(2), Some(image(&a)), Some(image(&a2))),
+            record("INSERT", &sequence(3), None, Some(image(&c))),
+            record("MODIFY", &sequence(4), Some(image(&a2)), Some(image(&a3))),
+            record("REMOVE", &sequence(5), Some(image(&a3)), None),
+        ];
+        let bus = FakeBus::default();
+        // A's creation is refused once, in a request that also carries later records.
+        bus.refuse(&sequence(0), "ThrottlingException", 1);
+        let handler = StreamHandler::new(bus);
+        let report = handler.process(batch(records.clone()), None).await;
+        assert_eq!(failed_from(&report), sequences(0..6));
+        // Lambda's retry: the batch again from the first reported record.
+        let retry = handler.process(batch(records), None).await;
+        assert!(retry.failures.is_empty());
+
+        // What each task's consumer sees, copies dropped by dedupKey: its events in order.
+        let published = handler.publisher().published.lock().unwrap().clone();
+        for task in [a.id, b.id, c.id] {
+            let mut seen: Vec<String> = Vec::new();
+            for entry in published
+                .iter()
+                .filter(|e| e.detail.contains(&task.to_string()))
+            {
+                let key = dedup_key(entry);
+                if !seen.contains(&key) {
+                    seen.push(key);
+                }
+            }
+            let mut ordered = seen.clone();
+            ordered.sort();
+            assert_eq!(seen, ordered, "task {task}: events out of order");
+        }
+        let mut every = handler.publisher().published_keys();
+        every.sort();
+        every.dedup();
+        assert_eq!(every, sequences(0..6), "every event published");
+    }
+
+    fn with_new_id(mut task: crate::domain::Task) -> crate::domain::Task {
+        task.id = TaskId::new_random();
+        task
     }
 
     #[tokio::test]

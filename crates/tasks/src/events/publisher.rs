@@ -31,16 +31,6 @@ pub enum EntryOutcome {
     },
 }
 
-impl EntryOutcome {
-    /// A failure that the same entry may not meet again a moment later: EventBridge's own
-    /// transient errors. Anything else (a malformed or oversized entry, a permission) would
-    /// fail the same way however often it is sent.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Failed { code, .. }
-            if matches!(code.as_str(), "InternalFailure" | "InternalException" | "ThrottlingException"))
-    }
-}
-
 /// A PutEvents request that failed as a whole, after the client's own retries (EventBridge
 /// unreachable or answering errors): none of its entries may be taken as published.
 #[derive(Debug, thiserror::Error)]
@@ -112,23 +102,5 @@ impl EventPublisher for EventBridgePublisher {
                 },
             })
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_eventbridge_s_own_transient_errors_are_worth_a_retry() {
-        let failed = |code: &str| EntryOutcome::Failed {
-            code: code.into(),
-            message: String::new(),
-        };
-        assert!(failed("InternalFailure").is_transient());
-        assert!(failed("ThrottlingException").is_transient());
-        assert!(!failed("MalformedDetail").is_transient());
-        assert!(!failed("AccessDeniedException").is_transient());
-        assert!(!EntryOutcome::Published.is_transient());
     }
 }
