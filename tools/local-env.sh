@@ -8,6 +8,9 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${DYNAMODB_PORT:?}"
 export TABLE_NAME=${TABLE_NAME:-tasks-local}
 export PAGE_TOKEN_SECRET=local-development-page-token-secret-not-for-production
+# The app client of the sample events' tokens (events/): a build without the local caller
+# refuses to start without an allowed client.
+export ALLOWED_CLIENT_IDS=${ALLOWED_CLIENT_IDS:-1example23456789example}
 export DYNAMODB_PID_FILE
 DYNAMODB_PID_FILE=$(mktemp)
 # On exit: stop the process groups the script registered (stop_on_exit), then DynamoDB.

@@ -61,7 +61,8 @@ async fn a_passing_fault_is_absorbed_by_a_retry() {
     proxy.then(&[Fault::ServerError, Fault::Drop]);
     let response = api.send(api.event("create-task")).await;
     assert_eq!(response.status, 201, "{}", response.body);
-    assert_eq!(proxy.counts(), (3, 2));
+    // The owner's count up (failed twice, then through), then the task's put.
+    assert_eq!(proxy.counts(), (4, 2));
     assert_eq!(api.list(&[]).await.body["count"], 1);
 }
 
@@ -138,11 +139,11 @@ async fn a_keyed_create_that_died_half_way_is_completed_by_its_retry() {
         "Idempotency-Key",
         "half-way",
     );
-    // The key's record is written, then DynamoDB fails for the task itself.
+    // The task is counted and the key's record written, then DynamoDB fails for the task.
     proxy.set(Fault::Throttle);
-    proxy.then(&[Fault::None]);
+    proxy.then(&[Fault::None, Fault::None]);
     assert_unavailable(&api.send(event.clone()).await);
-    assert_eq!(proxy.counts().0, 1 + MAX_ATTEMPTS as usize);
+    assert_eq!(proxy.counts().0, 2 + MAX_ATTEMPTS as usize);
 
     proxy.set(Fault::None);
     assert_eq!(
@@ -159,21 +160,41 @@ async fn a_keyed_create_that_died_half_way_is_completed_by_its_retry() {
         listed.body["tasks"][0]["taskId"],
         retry.body["task"]["taskId"]
     );
+    assert_eq!(api.task_count().await, Some(1), "counted once");
 }
 
 #[tokio::test]
 #[ignore = "needs the local DynamoDB that make test starts"]
 async fn a_create_whose_answer_was_lost_is_not_reported_as_a_failure() {
     let (api, proxy) = api_behind_proxy().await;
-    // DynamoDB stores the task, the answer is lost, the SDK retries the same put.
-    proxy.then(&[Fault::LoseAnswer]);
+    // The task is counted; DynamoDB stores it, the answer is lost, the SDK retries the put.
+    proxy.then(&[Fault::None, Fault::LoseAnswer]);
     let response = api.send(api.event("create-task")).await;
     assert_eq!(response.status, 201, "{}", response.body);
-    // The lost put, its retry (refused: the task exists), and the read that finds our task.
-    assert_eq!(proxy.counts(), (3, 1));
+    // The count, the lost put, its retry (refused: the task exists), and the read that
+    // finds our write's id on it.
+    assert_eq!(proxy.counts(), (4, 1));
     let listed = api.list(&[]).await;
     assert_eq!(listed.body["count"], 1);
     assert_eq!(listed.body["tasks"][0], response.body["task"]);
+    assert_eq!(api.task_count().await, Some(1));
+}
+
+#[tokio::test]
+#[ignore = "needs the local DynamoDB that make test starts"]
+async fn a_count_whose_answer_was_lost_counts_the_task_once() {
+    let (api, proxy) = api_behind_proxy().await;
+    // The owner's count goes up, the answer is lost, the SDK retries the same update.
+    proxy.then(&[Fault::LoseAnswer]);
+    let response = api.send(api.event("create-task")).await;
+    assert_eq!(response.status, 201, "{}", response.body);
+    // The lost count, its retry (refused: our write's id is on it), the read of the count
+    // that finds it, and the put.
+    assert_eq!(proxy.counts(), (4, 1));
+    assert_eq!(api.task_count().await, Some(1));
+    let id = task_id(&response.body["task"]);
+    assert_eq!(api.delete(&id, None).await.status, 200);
+    assert_eq!(api.task_count().await, Some(0), "and down once on delete");
 }
 
 #[tokio::test]

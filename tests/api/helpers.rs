@@ -4,10 +4,12 @@ use lambda_http::http::HeaderMap;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use tasks::Config;
 use tasks::api::App;
 use tasks::api::routes::{self, Function, Resource};
 use tasks::domain::{IdempotencyKey, Task, TaskChanges, TaskId, Timestamp, UserId, Version};
+use tasks::store::items::task_count_id;
 use tasks::store::{
     Creation, DynamoTaskStore, ListQuery, MemoryTaskStore, StoreError, TaskPage, TaskStore,
     client_from, dynamodb_client,
@@ -184,6 +186,39 @@ impl TestApi {
         Self::on(TestStore::Dynamo(store), &table)
     }
 
+    /// For tests of the task limit: a store of its own that allows each owner `limit`
+    /// tasks, on the local DynamoDB in `make test`, in memory in plain `cargo test`.
+    pub async fn with_task_limit(limit: u32) -> Self {
+        if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+            let table = table_name();
+            let store =
+                DynamoTaskStore::new(dynamodb_client().await, &table).with_task_limit(limit);
+            Self::on(TestStore::Dynamo(store), &table)
+        } else {
+            let store = MemoryTaskStore::new().with_task_limit(limit);
+            Self::on(TestStore::Memory(Box::leak(Box::new(store))), "in-memory")
+        }
+    }
+
+    /// The caller's task count as stored (see `TaskCount`), read directly from the local
+    /// DynamoDB; `None` before the caller's first create.
+    pub async fn task_count(&self) -> Option<i64> {
+        let item = dynamodb_client()
+            .await
+            .get_item()
+            .table_name(table_name())
+            .key(
+                "taskId",
+                AttributeValue::S(task_count_id(&UserId::parse(&self.caller).unwrap())),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("the local DynamoDB answers")
+            .item?;
+        Some(item["taskCount"].as_n().unwrap().parse().unwrap())
+    }
+
     /// Another caller of the same API and store.
     pub async fn other_caller(&self) -> Self {
         let store = match &self.app.store() {
@@ -269,7 +304,10 @@ pub fn into_test_response(response: lambda_http::Response<lambda_http::Body>) ->
         headers["access-control-allow-origin"],
         "https://app.example.com"
     );
-    assert_eq!(headers["access-control-expose-headers"], "ETag, Location");
+    assert_eq!(
+        headers["access-control-expose-headers"],
+        "ETag, Location, Retry-After, Idempotent-Replayed"
+    );
     let body: Value = if body.is_empty() {
         Value::Null
     } else {

@@ -11,6 +11,7 @@ mod fault_proxy;
 mod faults;
 mod helpers;
 mod idempotency;
+mod limits;
 mod listing;
 mod logs;
 mod races;

@@ -183,6 +183,59 @@ async fn store_contract(store: &impl TaskStore) {
     ));
 
     shared_task_contract(store).await;
+    strangers_contract(store).await;
+}
+
+/// Whoever may not write a task is refused even with the version the owner just wrote from,
+/// at the owner's very instant, asking for what the owner's write holds: nothing in the
+/// answer shows them the task. A former assignee is such a stranger.
+async fn strangers_contract(store: &impl TaskStore) {
+    let (alice, bob, carol) = (owner(), owner(), owner());
+    let mut shared = task(&alice, "not theirs", 50);
+    shared.assignee = Some(bob.clone());
+    store.create(&shared).await.unwrap();
+
+    let now = Timestamp::now();
+    let clear = TaskChanges {
+        assignee: Some(None),
+        ..Default::default()
+    };
+    let cleared = store
+        .update(&alice, shared.id, &clear, Some(Version::FIRST), now)
+        .await
+        .unwrap();
+    assert_eq!(cleared.version, Version::new(2));
+    for (who, name) in [(&bob, "the former assignee"), (&carol, "a stranger")] {
+        assert!(
+            matches!(
+                store
+                    .update(who, shared.id, &clear, Some(Version::FIRST), now)
+                    .await,
+                Err(StoreError::NotFound)
+            ),
+            "{name} learns nothing of the task"
+        );
+    }
+    let nudge = TaskChanges {
+        priority: Some(Priority::High),
+        ..Default::default()
+    };
+    let nudged = store
+        .update(&alice, shared.id, &nudge, Some(cleared.version), now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .update(&carol, shared.id, &nudge, Some(cleared.version), now)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.get(&alice, shared.id).await.unwrap(),
+        Some(nudged),
+        "nothing of theirs applied"
+    );
+    store.delete(&alice, shared.id, None).await.unwrap();
 }
 
 /// What each role may do to a shared task, at the store: what the store returns is the

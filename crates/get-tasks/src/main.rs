@@ -13,7 +13,7 @@ async fn main() -> Result<(), Error> {
     // Listing signs page tokens: the only function given PAGE_TOKEN_SECRET.
     config.require_page_token_secret()?;
     // Built once per execution environment and reused by every invocation.
-    let store = DynamoTaskStore::connect(&config.table_name, config.open_connection_on_init).await;
+    let store = DynamoTaskStore::connect(&config).await;
     let app = App::new(store, config);
     run(service_fn(|request| {
         app.handle(Function::GetTasks, request)

@@ -28,7 +28,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     tasks::store::local_endpoint()?;
     let config = Config::from_env()?;
     let app = App::new(
-        DynamoTaskStore::new(dynamodb_client().await, &config.table_name),
+        DynamoTaskStore::new(dynamodb_client().await, &config.table_name)
+            .with_task_limit(config.max_tasks_per_owner),
         config,
     );
     for line in std::io::stdin().lock().lines() {

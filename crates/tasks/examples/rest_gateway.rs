@@ -26,7 +26,7 @@ use lambda_http::http::header::{self, HeaderName, HeaderValue};
 use lambda_http::http::request::Parts;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 use tasks::Config;
 use tasks::api::App;
 use tasks::api::routes::{self, Resource};
@@ -56,11 +56,19 @@ async fn main() -> Result<(), lambda_http::Error> {
     // It writes to the table it is given: only ever a local one.
     tasks::store::local_endpoint()?;
     let config = Config::from_env()?;
-    let store = DynamoTaskStore::new(dynamodb_client().await, &config.table_name);
+    let store = DynamoTaskStore::new(dynamodb_client().await, &config.table_name)
+        .with_task_limit(config.max_tasks_per_owner);
+    // The claims API Gateway's Cognito authorizer passes: an ID token of an allowed client.
+    let client = config
+        .allowed_client_ids
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    let claims = json!({ "sub": caller, "token_use": "id", "aud": client });
     let listener = TcpListener::bind(format!("127.0.0.1:{port}")).await?;
     eprintln!("REST gateway on http://127.0.0.1:{port} as caller {caller}");
     // Shared by every connection for as long as the process runs.
-    let gateway: &'static _ = Box::leak(Box::new((App::new(store, config), caller)));
+    let gateway: &'static _ = Box::leak(Box::new((App::new(store, config), claims)));
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
@@ -74,7 +82,7 @@ async fn main() -> Result<(), lambda_http::Error> {
 }
 
 async fn serve(
-    (app, caller): &'static (App<DynamoTaskStore>, String),
+    (app, claims): &'static (App<DynamoTaskStore>, Value),
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
@@ -103,7 +111,7 @@ async fn serve(
             ),
             Some(route) => {
                 // Through JSON, so that the handler gets the event as Lambda's parser makes it.
-                let event = serde_json::to_string(&event(&parts, &body, resource, params, caller));
+                let event = serde_json::to_string(&event(&parts, &body, resource, params, claims));
                 match event.and_then(|event| lambda_http::request::from_str(&event)) {
                     Ok(request) => match app.handle(route.function, request).await {
                         Ok(response) => response,
@@ -136,7 +144,7 @@ fn event(
     body: &[u8],
     resource: Resource,
     path_parameters: HashMap<String, String>,
-    caller: &str,
+    claims: &Value,
 ) -> ApiGatewayProxyRequest {
     let mut event = ApiGatewayProxyRequest::default();
     event.resource = Some(resource.path().into());
@@ -163,8 +171,10 @@ fn event(
     context.path = Some(format!("/local{}", parts.uri.path()));
     context.stage = Some("local".into());
     context.request_id = Some(uuid::Uuid::new_v4().to_string());
-    let claims = json!({ "sub": caller, "token_use": "id" });
-    context.authorizer.fields.insert("claims".into(), claims);
+    context
+        .authorizer
+        .fields
+        .insert("claims".into(), claims.clone());
     context.identity.source_ip = Some("127.0.0.1".into());
     (event.body, event.is_base64_encoded) = match std::str::from_utf8(body) {
         _ if body.is_empty() => (None, false),

@@ -3,6 +3,7 @@
 use std::env;
 
 use crate::domain::UserId;
+use crate::store::DEFAULT_TASK_LIMIT;
 
 /// Default problem-type base: a documentation placeholder (RFC 2606) until a deployer
 /// points `PROBLEM_TYPE_BASE_URL` at their own copy of `docs/problems.md`.
@@ -25,8 +26,12 @@ pub struct Config {
     pub metrics_namespace: String,
     /// `ALLOWED_CLIENT_IDS`: comma-separated Cognito app client ids whose ID tokens are
     /// accepted. API Gateway's authorizer checks a token's signature, issuer and expiry but
-    /// not which app client it was issued to. Empty or unset: any (local runs only).
+    /// not which app client it was issued to. Required, except in builds with the
+    /// `local-caller` feature (local tooling), where empty or unset accepts any.
     pub allowed_client_ids: Vec<String>,
+    /// `MAX_TASKS_PER_OWNER`: how many tasks one owner may hold, at least 1;
+    /// [`DEFAULT_TASK_LIMIT`] by default. Only create-task is given it.
+    pub max_tasks_per_owner: u32,
     /// `TASKS_LOCAL_CALLER_ID`: the caller to assume when a request carries no Cognito
     /// claims. Read only by builds with the `local-caller` feature (local tooling).
     pub local_caller: Option<UserId>,
@@ -85,7 +90,7 @@ impl Config {
                 name: "TASKS_LOCAL_CALLER_ID",
                 reason,
             })?;
-        let allowed_client_ids = lookup("ALLOWED_CLIENT_IDS")
+        let allowed_client_ids: Vec<String> = lookup("ALLOWED_CLIENT_IDS")
             .map(|ids| {
                 ids.split(',')
                     .map(str::trim)
@@ -94,6 +99,23 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
+        // Without the list, a token of any app client of the pool (or an access token)
+        // would be accepted: only local tooling, which has no pool, may run so.
+        if allowed_client_ids.is_empty() && !cfg!(feature = "local-caller") {
+            return Err(ConfigError::Missing("ALLOWED_CLIENT_IDS"));
+        }
+        let max_tasks_per_owner = match lookup("MAX_TASKS_PER_OWNER") {
+            None => DEFAULT_TASK_LIMIT,
+            Some(raw) => {
+                raw.parse()
+                    .ok()
+                    .filter(|limit| *limit >= 1)
+                    .ok_or(ConfigError::Invalid {
+                        name: "MAX_TASKS_PER_OWNER",
+                        reason: "must be a whole number from 1 to 4294967295",
+                    })?
+            }
+        };
         Ok(Self {
             table_name,
             page_token_secret,
@@ -103,6 +125,7 @@ impl Config {
             function_name: lookup("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "local".into()),
             metrics_namespace: lookup("METRICS_NAMESPACE").unwrap_or_else(|| "TaskApi".into()),
             allowed_client_ids,
+            max_tasks_per_owner,
             local_caller,
             local_caller_ignored,
             open_connection_on_init: lookup("DYNAMODB_OPEN_CONNECTION_ON_INIT")
@@ -159,8 +182,14 @@ mod tests {
         move |name| vars.get(name).cloned()
     }
 
+    /// The configuration of these variables, with an allowed app client unless they name
+    /// one (a deployment build refuses to start without).
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_lookup(lookup(vars))
+        let mut vars = vars.to_vec();
+        if !vars.iter().any(|(name, _)| *name == "ALLOWED_CLIENT_IDS") {
+            vars.push(("ALLOWED_CLIENT_IDS", "app-client"));
+        }
+        Config::from_lookup(lookup(&vars))
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -172,8 +201,48 @@ mod tests {
         assert_eq!(config.cors_allow_origin, "*");
         assert_eq!(config.problem_type_base, DEFAULT_PROBLEM_TYPE_BASE);
         assert_eq!(config.local_caller, None);
-        assert!(config.allowed_client_ids.is_empty());
         assert!(config.page_token_secret.is_none());
+        assert_eq!(config.max_tasks_per_owner, DEFAULT_TASK_LIMIT);
+    }
+
+    #[cfg(not(feature = "local-caller"))]
+    #[test]
+    fn a_deployment_build_refuses_to_start_without_an_allowed_app_client() {
+        for unset in ["", " , "] {
+            assert!(matches!(
+                config(&[("TABLE_NAME", "t"), ("ALLOWED_CLIENT_IDS", unset)]),
+                Err(ConfigError::Missing("ALLOWED_CLIENT_IDS"))
+            ));
+        }
+        assert!(matches!(
+            Config::from_lookup(lookup(&[("TABLE_NAME", "t")])),
+            Err(ConfigError::Missing("ALLOWED_CLIENT_IDS"))
+        ));
+    }
+
+    #[cfg(feature = "local-caller")]
+    #[test]
+    fn a_local_build_may_run_without_an_allowed_app_client() {
+        let config = config(&[("TABLE_NAME", "t"), ("ALLOWED_CLIENT_IDS", "")]).unwrap();
+        assert!(config.allowed_client_ids.is_empty());
+    }
+
+    #[test]
+    fn the_task_limit_is_a_positive_whole_number() {
+        let limit = |raw| config(&[("TABLE_NAME", "t"), ("MAX_TASKS_PER_OWNER", raw)]);
+        assert_eq!(limit("25").unwrap().max_tasks_per_owner, 25);
+        for bad in ["0", "-1", "ten", "1.5", "4294967296"] {
+            assert!(
+                matches!(
+                    limit(bad),
+                    Err(ConfigError::Invalid {
+                        name: "MAX_TASKS_PER_OWNER",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

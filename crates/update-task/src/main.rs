@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
     // Built once per execution environment and reused by every invocation.
-    let store = DynamoTaskStore::connect(&config.table_name, config.open_connection_on_init).await;
+    let store = DynamoTaskStore::connect(&config).await;
     let app = App::new(store, config);
     run(service_fn(|request| {
         app.handle(Function::UpdateTask, request)

@@ -56,6 +56,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("Idempotency-Key reused with a different body")]
     IdempotencyKeyReused,
+    /// The caller holds as many tasks as the stack allows (`MaxTasksPerOwner`).
+    #[error("task limit of {limit} reached")]
+    TaskLimitReached { limit: u32 },
     #[error("storage unavailable")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]
@@ -153,6 +156,12 @@ impl ApiError {
                 "idempotency-key-reused",
                 "Idempotency key reused",
                 "this Idempotency-Key was first used with a different body; use a new key".into(),
+            ),
+            Self::TaskLimitReached { limit } => (
+                S::CONFLICT,
+                "task-limit-reached",
+                "Task limit reached",
+                format!("you already have {limit} tasks, the most this service keeps for one user; delete some to create more").into(),
             ),
             Self::Unavailable(_) => (
                 S::SERVICE_UNAVAILABLE,
@@ -278,6 +287,7 @@ impl From<StoreError> for ApiError {
             StoreError::VersionMismatch { current } => Self::PreconditionFailed { current },
             StoreError::Throttled(_) | StoreError::Unavailable(_) => Self::Unavailable(error),
             StoreError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
+            StoreError::TaskLimitReached { limit } => Self::TaskLimitReached { limit },
             StoreError::AlreadyExists | StoreError::Failed(_) | StoreError::CorruptItem { .. } => {
                 Self::Internal(error)
             }

@@ -25,6 +25,10 @@ pub use error::{ApiError, FieldError};
 use page_token::{Listing, PageTokenSigner};
 use routes::{Function, Operation, Resource};
 
+/// The response headers a cross-origin client may read (`Access-Control-Expose-Headers`),
+/// on every response of the functions and of API Gateway's own (template.yaml, checked).
+pub const EXPOSED_HEADERS: &str = "ETag, Location, Retry-After, Idempotent-Replayed";
+
 /// What every handler needs, built once per process in `main`.
 pub struct App<S> {
     store: S,
@@ -130,7 +134,7 @@ impl<S: TaskStore> App<S> {
         }
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("ETag, Location"),
+            HeaderValue::from_static(EXPOSED_HEADERS),
         );
         // Responses hold one caller's private data.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

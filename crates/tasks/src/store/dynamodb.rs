@@ -12,10 +12,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::client::dynamodb_client;
 use super::items::{
-    self, ASSIGNEE_INDEX, IdempotencyRecord, Item, OWNER_INDEX, OWNER_STATUS_INDEX, TaskItem,
-    owner_status, sort_key, task_from_item,
+    self, ASSIGNEE_INDEX, IdempotencyRecord, Item, OWNER_INDEX, OWNER_STATUS_INDEX, TaskCount,
+    TaskItem, owner_status, sort_key, task_count_id, task_from_item,
 };
-use super::{Creation, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, StoreError, TaskPage, TaskStore};
+use super::{
+    Creation, DEFAULT_TASK_LIMIT, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, StoreError, TaskPage,
+    TaskStore,
+};
+use crate::config::Config;
 use crate::domain::{
     IdempotencyKey, Role, Scope, Status, Task, TaskChanges, TaskId, Timestamp, UserId, Version,
     Write, authorize,
@@ -25,6 +29,8 @@ use crate::domain::{
 pub struct DynamoTaskStore {
     client: Client,
     table: String,
+    /// How many tasks one owner may hold.
+    task_limit: u32,
 }
 
 /// How long init may spend opening the connection to DynamoDB.
@@ -35,15 +41,25 @@ impl DynamoTaskStore {
         Self {
             client,
             table: table.into(),
+            task_limit: DEFAULT_TASK_LIMIT,
         }
     }
 
-    /// The store of a function's `main`: the client from the environment, and, if
-    /// `open_connection` (`DYNAMODB_OPEN_CONNECTION_ON_INIT`, on by default), the
+    /// The same store, allowing each owner `limit` tasks.
+    pub fn with_task_limit(self, limit: u32) -> Self {
+        Self {
+            task_limit: limit,
+            ..self
+        }
+    }
+
+    /// The store of a function's `main`: the client from the environment, the configured
+    /// table and task limit, and, if `DYNAMODB_OPEN_CONNECTION_ON_INIT` (on by default), the
     /// connection opened before the first invocation.
-    pub async fn connect(table: &str, open_connection: bool) -> Self {
-        let store = Self::new(dynamodb_client().await, table);
-        if open_connection {
+    pub async fn connect(config: &Config) -> Self {
+        let store = Self::new(dynamodb_client().await, &config.table_name)
+            .with_task_limit(config.max_tasks_per_owner);
+        if config.open_connection_on_init {
             store.open_connection().await;
         }
         store
@@ -128,18 +144,151 @@ impl DynamoTaskStore {
         Ok(output.map_err(classify)?.item)
     }
 
-    /// The stored task, whoever's it is: only to explain a refused write.
-    async fn read(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
-        let item = self.get_item(&id.to_string()).await?;
-        item.map(task_from_item).transpose()
+    /// The stored task, whoever's it is, and the id of the write that last changed it: only
+    /// to explain a refused write.
+    async fn read(&self, id: TaskId) -> Result<Option<(Task, Option<String>)>, StoreError> {
+        let Some(mut item) = self.get_item(&id.to_string()).await? else {
+            return Ok(None);
+        };
+        let write_id = match item.remove("writeId") {
+            Some(AttributeValue::S(write_id)) => Some(write_id),
+            _ => None,
+        };
+        Ok(Some((task_from_item(item)?, write_id)))
+    }
+
+    /// Puts a new task as the write `write_id`; never overwrites. A put refused because the
+    /// item exists is ours when the item carries our write id: the SDK retried a put whose
+    /// answer was lost. Only that attribute is read (create-task may read no task's content).
+    async fn put_task(&self, task: &Task, write_id: &str) -> Result<(), StoreError> {
+        let mut item = TaskItem::from(task);
+        item.write_id = Some(write_id.to_owned());
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(items::to_item(&item)?))
+            .condition_expression("attribute_not_exists(#taskId)")
+            .expression_attribute_names("#taskId", "taskId")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if is_condition_failure(&error) => {
+                let stored = self
+                    .client
+                    .get_item()
+                    .table_name(&self.table)
+                    .key("taskId", s(task.id.to_string()))
+                    .projection_expression("#taskId, #writeId")
+                    .expression_attribute_names("#taskId", "taskId")
+                    .expression_attribute_names("#writeId", "writeId")
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(classify)?
+                    .item;
+                let ours = stored
+                    .and_then(|mut item| item.remove("writeId"))
+                    .is_some_and(|stored| stored == s(write_id));
+                if ours {
+                    Ok(())
+                } else {
+                    Err(StoreError::AlreadyExists)
+                }
+            }
+            Err(error) => Err(classify(error)),
+        }
     }
 
     /// Puts a task that an idempotency record describes. If it is already there, another
     /// request for the same record put it (the id is the record's), which is the goal.
     async fn put_recorded_task(&self, task: &Task) -> Result<(), StoreError> {
-        match self.create(task).await {
+        match self.put_task(task, &new_write_id()).await {
             Err(StoreError::AlreadyExists) => Ok(()),
             other => other,
+        }
+    }
+
+    /// Counts one more task for `owner`, as the write `write_id`, if the owner holds fewer
+    /// than the limit; else [`StoreError::TaskLimitReached`]. A retry of our own count (its
+    /// answer lost) finds our write id on the count and does not count again.
+    async fn count_up(&self, owner: &UserId, write_id: &str) -> Result<(), StoreError> {
+        let key = task_count_id(owner);
+        for _ in 0..MAX_UPDATE_ATTEMPTS {
+            let update = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("taskId", s(&key))
+                .update_expression(
+                    "SET #taskCount = if_not_exists(#taskCount, :zero) + :one, #lastWriteId = :writeId",
+                )
+                .condition_expression(
+                    "(attribute_not_exists(#taskCount) OR #taskCount < :limit) \
+                     AND (attribute_not_exists(#lastWriteId) OR #lastWriteId <> :writeId)",
+                )
+                .expression_attribute_names("#taskCount", "taskCount")
+                .expression_attribute_names("#lastWriteId", "lastWriteId")
+                .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":limit", AttributeValue::N(self.task_limit.to_string()))
+                .expression_attribute_values(":writeId", s(write_id))
+                .send()
+                .await;
+            match update {
+                Ok(_) => return Ok(()),
+                Err(error) if is_condition_failure(&error) => {}
+                Err(error) => return Err(classify(error)),
+            }
+            let Some(item) = self.get_item(&key).await? else {
+                continue;
+            };
+            let count: TaskCount = items::from_item(item, &key)?;
+            if count.last_write_id.as_deref() == Some(write_id) {
+                return Ok(());
+            }
+            if count.task_count >= i64::from(self.task_limit) {
+                return Err(StoreError::TaskLimitReached {
+                    limit: self.task_limit,
+                });
+            }
+            // Below the limit now: another write changed the count in between; again.
+        }
+        Err(StoreError::Unavailable(
+            "the task count kept changing".into(),
+        ))
+    }
+
+    /// Counts one task fewer for `owner` after the write `write_id` removed one (or a
+    /// counted create did not put it). Never below zero: tasks created before counting
+    /// began were never counted. A retry of our own count (its answer lost) does nothing.
+    /// A failure is logged, not returned: the task is gone either way, and a count left
+    /// one too high only makes the limit stricter by one.
+    async fn count_down(&self, owner: &UserId, write_id: &str) {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("taskId", s(task_count_id(owner)))
+            .update_expression("SET #taskCount = #taskCount - :one, #lastReleaseId = :writeId")
+            .condition_expression(
+                "#taskCount > :zero AND (attribute_not_exists(#lastReleaseId) OR #lastReleaseId <> :writeId)",
+            )
+            .expression_attribute_names("#taskCount", "taskCount")
+            .expression_attribute_names("#lastReleaseId", "lastReleaseId")
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":writeId", s(write_id))
+            .send()
+            .await;
+        match update {
+            Ok(_) => {}
+            Err(error) if is_condition_failure(&error) => {}
+            Err(error) => tracing::warn!(
+                error = %DisplayErrorContext(&error),
+                "could not count down the owner's tasks; their count stays one too high"
+            ),
         }
     }
 
@@ -180,27 +329,15 @@ impl DynamoTaskStore {
 
 impl TaskStore for DynamoTaskStore {
     async fn create(&self, task: &Task) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(items::to_item(&TaskItem::from(task))?))
-            .condition_expression("attribute_not_exists(#taskId)")
-            .expression_attribute_names("#taskId", "taskId")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Either the SDK retried a put whose first answer was lost (then the stored item
-            // is exactly this task: success), or the id collides (never overwrite).
-            Err(error) if is_condition_failure(&error) => {
-                match self.get(&task.owner, task.id).await? {
-                    Some(stored) if stored == *task => Ok(()),
-                    _ => Err(StoreError::AlreadyExists),
-                }
-            }
-            Err(error) => Err(classify(error)),
+        let write_id = new_write_id();
+        self.count_up(&task.owner, &write_id).await?;
+        let put = self.put_task(task, &write_id).await;
+        // Only a put known not to have happened gives its count back; after a timeout it may
+        // have, and a count one too high is the safe side.
+        if let Err(StoreError::AlreadyExists) = put {
+            self.count_down(&task.owner, &write_id).await;
         }
+        put
     }
 
     async fn create_idempotent(
@@ -222,6 +359,18 @@ impl TaskStore for DynamoTaskStore {
             expires_at: task.created_at.epoch_seconds() + IDEMPOTENCY_KEY_TTL_SECONDS,
         };
         let record_id = record.task_id.clone();
+        let write_id = new_write_id();
+        match self.count_up(&task.owner, &write_id).await {
+            Ok(()) => {}
+            // At the limit, a retry of a request that created its task is still answered.
+            Err(StoreError::TaskLimitReached { limit }) => {
+                return match self.get_item(&record_id).await? {
+                    Some(_) => self.replay(&record_id, &fingerprint).await,
+                    None => Err(StoreError::TaskLimitReached { limit }),
+                };
+            }
+            Err(error) => return Err(error),
+        }
         let claim = self
             .client
             .put_item()
@@ -239,11 +388,14 @@ impl TaskStore for DynamoTaskStore {
             .await;
         match claim {
             Ok(_) => {
-                self.put_recorded_task(task).await?;
+                // The record's task is counted (above): whoever finishes it puts it uncounted.
+                self.put_task(task, &write_id).await?;
                 self.mark_record_done(&record_id).await?;
                 Ok(Creation::Created(task.clone()))
             }
             Err(error) if is_condition_failure(&error) => {
+                // The key's first request counted its task; this one creates none.
+                self.count_down(&task.owner, &write_id).await;
                 self.replay(&record_id, &fingerprint).await
             }
             Err(error) => Err(classify(error)),
@@ -251,7 +403,7 @@ impl TaskStore for DynamoTaskStore {
     }
 
     async fn get(&self, caller: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
-        let task = self.read(id).await?;
+        let task = self.read(id).await?.map(|(task, _)| task);
         Ok(task.filter(|task| task.is_visible_to(caller)))
     }
 
@@ -274,9 +426,13 @@ impl TaskStore for DynamoTaskStore {
         let mut tasks = Vec::with_capacity(limit);
         let mut after = query.after.clone();
         // A filtered query reads `Limit` items and returns those that match, so a page is
-        // filled with a few more queries, bounded; past the bound it is returned short, with
-        // the token to go on.
+        // filled with a few more queries, bounded in number and in items read (and so in
+        // read units: never more than the largest unfiltered page); past either bound it is
+        // returned short, with the token to go on.
+        let mut items_read = 0;
         for _ in 0..MAX_QUERIES_PER_PAGE {
+            let read = (limit - tasks.len()).min(MAX_ITEMS_READ_PER_PAGE - items_read);
+            items_read += read;
             let start_key = after.as_ref().map(|cursor| {
                 Item::from([
                     ("taskId".into(), s(cursor.task_id.to_string())),
@@ -296,7 +452,7 @@ impl TaskStore for DynamoTaskStore {
                 .expression_attribute_names("#partition", partition_name)
                 .expression_attribute_values(":partition", s(partition.clone()))
                 .scan_index_forward(false)
-                .limit(i32::try_from(limit - tasks.len()).unwrap_or(i32::MAX))
+                .limit(i32::try_from(read).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start_key);
             if let Some(status) = status_filter {
                 request = request
@@ -313,7 +469,7 @@ impl TaskStore for DynamoTaskStore {
                 .as_ref()
                 .map(items::cursor_of)
                 .transpose()?;
-            if after.is_none() || tasks.len() >= limit {
+            if after.is_none() || tasks.len() >= limit || items_read >= MAX_ITEMS_READ_PER_PAGE {
                 break;
             }
         }
@@ -337,9 +493,10 @@ impl TaskStore for DynamoTaskStore {
         } else {
             Basis::Owner
         };
+        let write_id = new_write_id();
         for _ in 0..MAX_UPDATE_ATTEMPTS {
             let (expression, condition, names, values) =
-                update_expression(caller, &basis, changes, expected, now);
+                update_expression(caller, &basis, changes, expected, now, &write_id);
             let request = self
                 .client
                 .update_item()
@@ -362,17 +519,13 @@ impl TaskStore for DynamoTaskStore {
                 Err(error) => return Err(classify(error)),
             }
             // Refused by DynamoDB: the task as it is now says why. Only used to answer.
-            let Some(current) = self.read(id).await? else {
+            let Some((current, last_write)) = self.read(id).await? else {
                 return Err(StoreError::NotFound);
             };
             // The SDK retried this very update after its first answer was lost: the stored
-            // task is our write (next version, our timestamp, our values), even if that
-            // write was a decline that took the task out of the caller's sight.
-            let own_write = expected
-                .is_some_and(|version| current.version == Version::new(version.get() + 1))
-                && current.updated_at == now
-                && are_reflected_in(changes, &current);
-            if own_write {
+            // task carries our write's id, even if that write was a decline that took the
+            // task out of the caller's sight. Nothing else counts as ours.
+            if last_write.as_deref() == Some(write_id.as_str()) {
                 return Ok(current);
             }
             basis = match authorize(Some(&current), caller, Write::Update(changes), expected)? {
@@ -413,9 +566,12 @@ impl TaskStore for DynamoTaskStore {
                 .expression_attribute_values(":expected", AttributeValue::N(version.to_string()));
         }
         match request.send().await {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.count_down(caller, &new_write_id()).await;
+                Ok(())
+            }
             Err(error) if is_condition_failure(&error) => {
-                let current = self.read(id).await?;
+                let current = self.read(id).await?.map(|(task, _)| task);
                 authorize(current.as_ref(), caller, Write::Delete, expected)?;
                 // Refused, yet allowed now: it changed in between; the caller retries.
                 Err(StoreError::Unavailable(
@@ -429,6 +585,8 @@ impl TaskStore for DynamoTaskStore {
 
 /// How many queries may fill one page of a filtered listing.
 const MAX_QUERIES_PER_PAGE: usize = 5;
+/// How many items the queries of one page may read in all: the largest page's `limit`.
+pub const MAX_ITEMS_READ_PER_PAGE: usize = 100;
 /// How many conditional writes one update may try (the task changing in between).
 const MAX_UPDATE_ATTEMPTS: usize = 3;
 
@@ -450,16 +608,19 @@ fn update_expression(
     changes: &TaskChanges,
     expected: Option<Version>,
     now: Timestamp,
+    write_id: &str,
 ) -> (String, String, HashMap<String, String>, Item) {
     let mut sets = vec![
         "#updatedAt = :now".to_owned(),
         "#version = #version + :one".to_owned(),
+        "#writeId = :writeId".to_owned(),
     ];
     let mut removes = Vec::new();
     let mut values = Item::from([
         (":now".into(), s(now.to_rfc3339())),
         (":one".into(), AttributeValue::N("1".into())),
         (":caller".into(), s(caller.as_str())),
+        (":writeId".into(), s(write_id)),
     ]);
     let mut set = |attribute: &str, value: AttributeValue| {
         sets.push(format!("#{attribute} = :{attribute}"));
@@ -520,6 +681,8 @@ fn update_expression(
         condition.push_str(" AND #version = :expected");
         values.insert(":expected".into(), AttributeValue::N(version.to_string()));
     }
+    // A retry of this very write (its answer lost) is refused, not applied twice.
+    condition.push_str(" AND (attribute_not_exists(#writeId) OR #writeId <> :writeId)");
     let names = attribute_names(&[&expression, &condition]);
     (expression, condition, names, values)
 }
@@ -536,19 +699,9 @@ fn attribute_names(expressions: &[&str]) -> HashMap<String, String> {
         .collect()
 }
 
-/// Whether `task` holds every value `changes` set: how a retried update recognises the
-/// write that its lost first attempt made.
-fn are_reflected_in(changes: &TaskChanges, task: &Task) -> bool {
-    fn holds<T: PartialEq>(change: &Option<T>, value: &T) -> bool {
-        change.as_ref().is_none_or(|wanted| wanted == value)
-    }
-    holds(&changes.title, &task.title)
-        && holds(&changes.description, &task.description)
-        && holds(&changes.status, &task.status)
-        && holds(&changes.priority, &task.priority)
-        && holds(&changes.due_date, &task.due_date)
-        && holds(&changes.tags, &task.tags)
-        && holds(&changes.assignee, &task.assignee)
+/// A fresh id for one write (see `writeId` in [`super::items`]).
+fn new_write_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 #[cfg(test)]
@@ -558,25 +711,13 @@ mod tests {
     use crate::store::items::tests::sample_task;
 
     #[test]
-    fn changes_are_reflected_only_when_every_set_value_is_there() {
-        let task = sample_task();
-        let mut changes = TaskChanges {
-            status: Some(Status::Completed),
-            ..Default::default()
-        };
-        assert!(are_reflected_in(&changes, &task));
-        changes.due_date = Some(Some(Timestamp::parse("2025-10-01T17:00:00Z").unwrap()));
-        assert!(are_reflected_in(&changes, &task));
-        changes.priority = Some(Priority::High);
-        assert!(!are_reflected_in(&changes, &task));
-    }
-
-    #[test]
     fn updates_name_only_attributes_of_the_task_item() {
         let mut task = sample_task();
         let assignee = UserId::parse("user-2").unwrap();
         task.assignee = Some(assignee.clone());
-        let item = items::to_item(&TaskItem::from(&task)).unwrap();
+        let mut item = TaskItem::from(&task);
+        item.write_id = Some(new_write_id());
+        let item = items::to_item(&item).unwrap();
         let every_change = TaskChanges {
             title: Some(task.title.clone()),
             description: Some(task.description.clone()),
@@ -595,11 +736,13 @@ mod tests {
             &every_change,
             Some(task.version),
             Timestamp::now(),
+            "write-1",
         );
-        assert_eq!(names.len(), 12);
+        assert_eq!(names.len(), 13);
         assert_eq!(
             condition,
-            "#assignee = :caller AND #ownerId = :owner AND #version = :expected"
+            "#assignee = :caller AND #ownerId = :owner AND #version = :expected \
+             AND (attribute_not_exists(#writeId) OR #writeId <> :writeId)"
         );
         assert_eq!(
             values[":ownerStatus"],

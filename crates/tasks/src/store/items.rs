@@ -9,9 +9,13 @@
 //!   unassigned task has no `assignee` attribute, so it costs this index nothing;
 //! - `sortKey` is `<createdAt>#<taskId>`: fixed-width UTC timestamps sort as strings, so a
 //!   descending query is newest first, ties broken by `taskId`;
-//! - idempotency records share the table under `taskId` = `idempotency#<hash>`. They carry
-//!   no `ownerId`, `ownerStatus` or `sortKey`, so they never appear in the indexes, and a task
-//!   id is always a UUID, so no task read can reach them.
+//! - `writeId` on a task: a fresh random id of the write that last put or changed it, never
+//!   shown. A write that DynamoDB refused because its own earlier attempt (whose answer was
+//!   lost) already applied finds its id there: exact, never a coincidence of values;
+//! - idempotency records share the table under `taskId` = `idempotency#<hash>`, and each
+//!   owner's task count under `owner#<owner id>` ([`TaskCount`]). Neither carries `ownerId`,
+//!   `ownerStatus` or `sortKey`, so they never appear in the indexes (nor pass the stream's
+//!   filter), and a task id is always a UUID, so no task read can reach them.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
@@ -55,6 +59,24 @@ pub struct TaskItem {
     pub sort_key: String,
     /// Partition key of `byOwnerStatus`.
     pub owner_status: String,
+    /// The id of the write that last put or changed the item (see the module's notes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_id: Option<String>,
+}
+
+/// How many tasks one owner holds: counted up by each create before its task is put, down
+/// by each delete after its task is gone, so that a create past the owner's limit is refused
+/// by a condition of DynamoDB's, exactly, whatever runs at the same time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskCount {
+    /// `owner#<owner id>`
+    pub task_id: String,
+    pub task_count: i64,
+    /// The `writeId` of the create that last counted up: a create retried after its answer
+    /// was lost finds its own id here instead of counting twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_write_id: Option<String>,
 }
 
 /// The record that makes a keyed create idempotent: the task it creates, written before
@@ -102,6 +124,14 @@ pub fn owner_status(owner: &UserId, status: Status) -> String {
 /// How the key of an idempotency record begins; a task's key is a UUID, which never does.
 pub const IDEMPOTENCY_KEY_PREFIX: &str = "idempotency#";
 
+/// How the key of an owner's [`TaskCount`] begins.
+pub const TASK_COUNT_KEY_PREFIX: &str = "owner#";
+
+/// The key of `owner`'s [`TaskCount`].
+pub fn task_count_id(owner: &UserId) -> String {
+    format!("{TASK_COUNT_KEY_PREFIX}{}", owner.as_str())
+}
+
 /// The key of the idempotency record of one owner's key; hashed to a fixed length.
 pub fn idempotency_record_id(owner: &UserId, key: &IdempotencyKey) -> String {
     let hash = hex_sha256([owner.as_str().as_bytes(), key.as_str().as_bytes()]);
@@ -146,6 +176,7 @@ impl From<&Task> for TaskItem {
             version: task.version.get(),
             sort_key: sort_key(task.created_at, task.id),
             owner_status: owner_status(&task.owner, task.status),
+            write_id: None,
         }
     }
 }

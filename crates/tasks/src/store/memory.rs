@@ -8,15 +8,27 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::items::{idempotency_record_id, request_fingerprint, sort_key};
 use super::{
-    Creation, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, PageCursor, StoreError, TaskPage, TaskStore,
+    Creation, DEFAULT_TASK_LIMIT, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, PageCursor, StoreError,
+    TaskPage, TaskStore,
 };
 use crate::domain::{
     IdempotencyKey, Scope, Task, TaskChanges, TaskId, Timestamp, UserId, Version, Write, authorize,
 };
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryTaskStore {
     state: Mutex<State>,
+    /// How many tasks one owner may hold.
+    task_limit: u32,
+}
+
+impl Default for MemoryTaskStore {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            task_limit: DEFAULT_TASK_LIMIT,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -29,6 +41,25 @@ struct State {
 impl MemoryTaskStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same store, allowing each owner `limit` tasks.
+    pub fn with_task_limit(self, limit: u32) -> Self {
+        Self {
+            task_limit: limit,
+            ..self
+        }
+    }
+
+    /// Refuses a new task of `owner` who holds the limit already.
+    fn check_limit(&self, state: &State, owner: &UserId) -> Result<(), StoreError> {
+        let held = state.tasks.values().filter(|t| t.owner == *owner).count();
+        if held >= self.task_limit as usize {
+            return Err(StoreError::TaskLimitReached {
+                limit: self.task_limit,
+            });
+        }
+        Ok(())
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -62,6 +93,7 @@ impl TaskStore for MemoryTaskStore {
         if state.tasks.contains_key(&task.id) {
             return Err(StoreError::AlreadyExists);
         }
+        self.check_limit(&state, &task.owner)?;
         state.tasks.insert(task.id, task.clone());
         Ok(())
     }
@@ -87,6 +119,7 @@ impl TaskStore for MemoryTaskStore {
         if state.tasks.contains_key(&task.id) {
             return Err(StoreError::AlreadyExists);
         }
+        self.check_limit(&state, &task.owner)?;
         state.records.insert(
             record_id,
             (fingerprint, task.clone(), now + IDEMPOTENCY_KEY_TTL_SECONDS),

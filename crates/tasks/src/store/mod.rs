@@ -75,6 +75,9 @@ pub enum StoreError {
     /// A task with this id exists already (create never overwrites).
     #[error("a task with this id already exists")]
     AlreadyExists,
+    /// The owner holds as many tasks as the store allows ([`DEFAULT_TASK_LIMIT`]).
+    #[error("the owner already holds {limit} tasks")]
+    TaskLimitReached { limit: u32 },
     /// The idempotency key was first used with another request.
     #[error("idempotency key reused with a different request")]
     IdempotencyKeyReused,
@@ -135,16 +138,23 @@ pub enum Creation {
     Replayed(Task),
 }
 
+/// How many tasks one owner may hold unless configured otherwise (`MAX_TASKS_PER_OWNER`):
+/// far above a person's use, and small enough that an account's data stays cheap to list,
+/// export and delete.
+pub const DEFAULT_TASK_LIMIT: u32 = 10_000;
+
 /// How long an idempotency key is remembered, in seconds.
 pub const IDEMPOTENCY_KEY_TTL_SECONDS: i64 = 24 * 60 * 60;
 
 pub trait TaskStore: Send + Sync {
-    /// Stores a new task; never overwrites an existing one.
+    /// Stores a new task; never overwrites an existing one. Refused with
+    /// [`StoreError::TaskLimitReached`] when its owner holds as many tasks as allowed.
     fn create(&self, task: &Task) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Creates `task` once per owner and key. A retry that asks for the same task (same
     /// fields, [`items::request_fingerprint`]) gets the first task back; another gets
     /// [`StoreError::IdempotencyKeyReused`]. Concurrent duplicates create exactly one task.
+    /// A replay is answered even when the owner has reached the limit since.
     fn create_idempotent(
         &self,
         task: &Task,
