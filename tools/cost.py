@@ -78,18 +78,21 @@ def dynamodb_units(operation, status_index=True):
     `status_index=False` prices the design without `byOwnerStatus`."""
     a = ASSUMPTIONS
     task_write = 3 if status_index else 2  # the table + byOwner (+ byOwnerStatus)
+    # The owner's task count (no index attributes: table only), up on a create, down on a
+    # delete.
+    count = 1
     if operation == "createTask":
         # A keyed create: the idempotency record (no index attributes: table only), the
         # task, then the record marked done.
         keyed = 1 + task_write + 1
-        return a["keyed_creates"] * keyed + (1 - a["keyed_creates"]) * task_write, 0
+        return count + a["keyed_creates"] * keyed + (1 - a["keyed_creates"]) * task_write, 0
     if operation == "updateTask":
         # Table and indexes updated in place; when the status changes, the item leaves one
         # byOwnerStatus partition and enters another (two units there).
         changing = a["updates_changing_status"] if status_index else 0
         return changing * (task_write + 1) + (1 - changing) * task_write, 0
     if operation == "deleteTask":
-        return task_write, 0
+        return count + task_write, 0
     if operation == "getTask":
         return 0, 1  # strongly consistent read of one item under 4 KB
     if operation == "listTasks":
@@ -279,8 +282,10 @@ def document(bench):
         "what keeps a page's cost independent of the table and of other callers (the contract "
         "forbids a Scan). Dropping `byOwnerStatus` and filtering the owner's `byOwner` query "
         f"instead would save {usd_per_million(status_index_cost)} on this mix, but make a filtered page read, and pay for, every task of the owner "
-        "between two matches, and return short or empty pages. A keyed create writes 5 units "
-        "(the idempotency record, the task, the record marked done) instead of 3; gets read "
+        "between two matches, and return short or empty pages. A create and a delete also write "
+        "the owner's task count (one unit, no index), which enforces `MaxTasksPerOwner` "
+        "exactly. A keyed create writes 6 units "
+        "(the count, the idempotency record, the task, the record marked done) instead of 4; gets read "
         "strongly consistent (1 unit instead of 0.5), so that a client reads its own write. "
         "The mix has no shared tasks: a shared task's writes also write the sparse `byAssignee` "
         "index (one more unit; an unshared task never does), and an assignee's status change "

@@ -77,11 +77,14 @@ export function App({ api, session }: { api: Api; session: Session }) {
     setLoadingMore(more);
     if (!more) setList('loading');
     try {
-      const page = await api.list({
-        scope: scope === 'assigned' ? scope : undefined,
-        status: filter === 'all' ? undefined : filter,
-        nextToken: more ? nextToken : undefined,
-      });
+      const query = { scope: scope === 'assigned' ? scope : undefined, status: filter === 'all' ? undefined : filter };
+      let page = await api.list({ ...query, nextToken: more ? nextToken : undefined });
+      // A filtered page reads a bounded number of tasks, so it can come back empty with a
+      // token to go on: read on a few pages rather than show an empty one.
+      for (let extra = 0; page.tasks.length === 0 && page.nextToken && extra < 5; extra++) {
+        if (request !== listRequest.current) return;
+        page = await api.list({ ...query, nextToken: page.nextToken });
+      }
       if (request !== listRequest.current) return;
       setTasks((shown) => (more ? [...shown, ...page.tasks.filter((t) => !shown.some((s) => s.taskId === t.taskId))] : page.tasks));
       setNextToken(page.nextToken);

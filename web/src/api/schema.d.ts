@@ -18,6 +18,11 @@ export interface paths {
          *     to the caller and to the `scope` and `status` filter that produced it: pass it back with
          *     the same `scope` and `status`; a token that was altered, forged, or comes from another
          *     caller, scope or filter gives 400.
+         *
+         *     A page may hold fewer than `limit` tasks, even none, and still carry a `nextToken`:
+         *     `scope=assigned` with a `status` filters as it reads, and one request reads at most
+         *     100 tasks, so that its cost stays that of one full page. Follow `nextToken` until it
+         *     is absent to see every task.
          */
         get: operations["listTasks"];
         put?: never;
@@ -37,6 +42,10 @@ export interface paths {
          *     changed or deleted since; it never writes the task again. The same key with a different
          *     body gives 422 and creates nothing. Keys are per caller, and remembered for 24 hours
          *     from their first request; after that the key is free again and creates a new task.
+         *
+         *     One user may own at most the stack's `MaxTasksPerOwner` tasks (10,000 unless the
+         *     deployer says otherwise); a create past it gives 409 `task-limit-reached` and creates
+         *     nothing (a replay of an earlier keyed create is still answered).
          */
         post: operations["createTask"];
         delete?: never;
@@ -584,6 +593,27 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description `task-limit-reached`: the caller already owns as many tasks as the stack allows (`MaxTasksPerOwner`); nothing was created. */
+        TaskLimitReached: {
+            headers: {
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Access-Control-Expose-Headers": components["headers"]["AccessControlExposeHeaders"];
+                "Cache-Control": components["headers"]["CacheControl"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://task-api.example/problems/task-limit-reached",
+                 *       "title": "Task limit reached",
+                 *       "status": 409,
+                 *       "detail": "you already have 10000 tasks, the most this service keeps for one user; delete some to create more",
+                 *       "instance": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /**
          * @description `rate-limited`: API Gateway throttled the request (stage rate and burst limits, or an
          *     API key's usage plan quota), before any function ran. Retry later. Never returned
@@ -718,8 +748,8 @@ export interface components {
          */
         AccessControlAllowOrigin: string;
         /**
-         * @description Always `ETag, Location`.
-         * @example ETag, Location
+         * @description Always `ETag, Location, Retry-After, Idempotent-Replayed`.
+         * @example ETag, Location, Retry-After, Idempotent-Replayed
          */
         AccessControlExposeHeaders: string;
         /**
@@ -729,7 +759,7 @@ export interface components {
         AccessControlAllowOriginOptional: string;
         /**
          * @description As on every function response; absent when API Gateway answers by itself.
-         * @example ETag, Location
+         * @example ETag, Location, Retry-After, Idempotent-Replayed
          */
         AccessControlExposeHeadersOptional: string;
         /**
@@ -893,6 +923,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["TaskLimitReached"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
