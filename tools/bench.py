@@ -2,8 +2,8 @@
 
 Each release executable runs as Lambda runs it: a process that polls the Lambda Runtime API,
 here an emulator on loopback in this script, against the local DynamoDB. The floor is a
-minimal `lambda_runtime` function built with the same profile (crates/tasks/examples/
-hello_floor.rs). Prints a table and writes the same figures as JSON.
+minimal `lambda_runtime` function built with the same profile (crates/dev-tools/src/bin/
+hello-floor.rs). Prints a table and writes the same figures as JSON.
 
 Figures per function:
 - init: process start to its first `/next` poll (what Lambda bills as Init Duration), the
@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 FUNCTIONS = ["create-task", "get-tasks", "update-task", "delete-task", "task-events"]
-FLOOR = "hello_floor"
+FLOOR = "hello-floor"
 
 
 class LoopbackHandler(BaseHTTPRequestHandler):

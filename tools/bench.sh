@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 printf '==> %s\n' "release build (cargo lambda build --release: target/lambda/<name>/bootstrap)"
 # The layout sam build and tools/sam-local.sh use too: cargo lambda moves each executable to
-# target/lambda/<name>/bootstrap. Given an example, cargo lambda builds only the example.
+# target/lambda/<name>/bootstrap. `--bins` builds the workspace's default members (the
+# functions); the floor is a binary of crates/dev-tools.
 cargo lambda build --release --x86-64 --bins
-cargo lambda build --release --x86-64 --example hello_floor
+cargo lambda build --release --x86-64 -p dev-tools --bin hello-floor
 
 DYNAMODB_PORT=$(tools/free-port.sh)
 TABLE_NAME=tasks-bench

@@ -157,7 +157,7 @@ json.dump({"Parameters": {
 PY
     timed "deployment build: cargo lambda build --release, sam build" build_deploy
     timed "local-caller build" build_local_caller
-    timed "in-process runner" cargo build --quiet --example invoke_event -p tasks
+    timed "in-process runner" cargo build --quiet -p dev-tools --bin invoke-event
     timed "sam local invoke of every event" \
       python tools/sam_local_check.py invoke "$DEPLOY_TEMPLATE" "$WORK/check-env.json"
     timed "sam local start-api" \

@@ -13,7 +13,7 @@
         `sam local start-api` and a walk over real HTTP
 
 ENV_FILE is SAM's --env-vars file ({"Parameters": {...}}); the in-process runner
-(crates/tasks/examples/invoke_event.rs) gets the same values, less TASKS_LOCAL_CALLER_ID.
+(crates/dev-tools/src/bin/invoke-event.rs) gets the same values, less TASKS_LOCAL_CALLER_ID.
 Everything runs on loopback, through tools/sam_offline.py.
 """
 
@@ -222,7 +222,7 @@ def created_id(answer):
 
 def in_process_lane(events, order, routing, binaries, sample_id, caller, env_values):
     """Every event through the handlers in-process (one process), in order."""
-    runner = ROOT / os.environ.get("CARGO_TARGET_DIR", "target") / "debug" / "examples" / "invoke_event"
+    runner = ROOT / os.environ.get("CARGO_TARGET_DIR", "target") / "debug" / "invoke-event"
     env = {k: v for k, v in os.environ.items() if k != "TASKS_LOCAL_CALLER_ID"}
     env.update({k: v for k, v in env_values.items() if k != "TASKS_LOCAL_CALLER_ID"})
     process = subprocess.Popen(
@@ -238,7 +238,7 @@ def in_process_lane(events, order, routing, binaries, sample_id, caller, env_val
             while True:
                 line = process.stdout.readline()
                 if not line:
-                    raise RuntimeError(f"invoke_event exited at {name}")
+                    raise RuntimeError(f"invoke-event exited at {name}")
                 if line.startswith("invoke_event: "):
                     answers[name] = json.loads(line[len("invoke_event: "):])
                     break

@@ -80,10 +80,11 @@ cargo test --workspace -- --include-ignored 2>&1 | tee "$log"
 step "docs/openapi.yaml: validate, then fuzz the handlers with schemathesis"
 openapi-spec-validator docs/openapi.yaml
 GATEWAY_PORT=$(tools/free-port.sh)
-# API Gateway's REST events, built from each HTTP request (cargo test built the example).
+# API Gateway's REST events, built from each HTTP request (crates/dev-tools).
+cargo build --quiet -p dev-tools --bin rest-gateway
 # Its caller is a fresh UUID, which the fuzzer cannot hit by chance as an `assignee` (an
 # assignee equal to the caller is a 400 that the schema cannot express).
-setsid target/debug/examples/rest_gateway "$GATEWAY_PORT" "$(python3 -c 'import uuid; print(uuid.uuid4())')" \
+setsid target/debug/rest-gateway "$GATEWAY_PORT" "$(python3 -c 'import uuid; print(uuid.uuid4())')" \
   > target/rest-gateway.log 2>&1 &
 gateway=$!
 stop_on_exit $gateway
@@ -106,7 +107,7 @@ kill -- -"$gateway" # no later stage uses it
 
 step "load: one caller, 16 parallel writers, every write accounted for (tools/load_test.py)"
 LOAD_PORT=$(tools/free-port.sh)
-setsid target/debug/examples/rest_gateway "$LOAD_PORT" load-test > target/load-gateway.log 2>&1 &
+setsid target/debug/rest-gateway "$LOAD_PORT" load-test > target/load-gateway.log 2>&1 &
 stop_on_exit $!
 wait_for_port "$LOAD_PORT"
 python3 tools/load_test.py "http://127.0.0.1:$LOAD_PORT" | tee -a "$log"

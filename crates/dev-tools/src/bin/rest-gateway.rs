@@ -8,7 +8,7 @@
 //! refuses bodies that are not UTF-8 before any function runs; API Gateway delivers them,
 //! as base64 where they are not text. This gateway does the same.
 //!
-//!     cargo run --example rest_gateway -- PORT CALLER
+//!     cargo run -p dev-tools --bin rest-gateway -- PORT CALLER
 
 use std::collections::HashMap;
 use std::convert::Infallible;

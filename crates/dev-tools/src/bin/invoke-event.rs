@@ -8,7 +8,7 @@
 //! metrics). The configuration comes from the environment, as in the binaries, and the
 //! DynamoDB endpoint must be a local one.
 //!
-//!     cargo run --example invoke_event < requests.jsonl
+//!     cargo run -p dev-tools --bin invoke-event < requests.jsonl
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
