@@ -44,7 +44,13 @@ dev: .venv/.dev-installed node_modules/.installed web/node_modules/.installed
 	.venv/workflow-lint/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
-test: .venv/.test-installed .venv/workflow-lint/.installed node_modules/.installed web/node_modules/.installed
+# checkov, likewise in an environment of its own.
+.venv/checkov/.installed: tools/requirements-checkov.txt
+	python3 -m venv .venv/checkov
+	.venv/checkov/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+test: .venv/.test-installed .venv/workflow-lint/.installed .venv/checkov/.installed node_modules/.installed web/node_modules/.installed
 	tools/test.sh
 
 bench: .venv/.dev-installed node_modules/.installed
