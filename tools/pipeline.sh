@@ -49,6 +49,13 @@ token() { python3 tools/test_user_token.py --user-pool-id "$pool" --client-id "$
 make --silent .venv/.dev-installed # boto3
 export PATH="$PWD/.venv/bin:$PATH"
 trap 'token "$user" --delete || true; token "$assignee" --delete || true' EXIT
+# The tokens are masked in GitHub's log before anything could print them (the workflow
+# command line itself is not shown), and reach make e2e through the environment: never on a
+# command line (ps shows those) nor in the log. By hand, outside Actions, nothing is echoed.
+mask() { if [ "${GITHUB_ACTIONS:-}" = true ]; then echo "::add-mask::$1"; fi; }
 TOKEN=$(token "$user")
+mask "$TOKEN"
 ASSIGNEE_TOKEN=$(token "$assignee")
-make e2e BASE_URL="$api_url" TOKEN="$TOKEN" ASSIGNEE_TOKEN="$ASSIGNEE_TOKEN"
+mask "$ASSIGNEE_TOKEN"
+export TOKEN ASSIGNEE_TOKEN
+make --silent e2e BASE_URL="$api_url"
