@@ -127,6 +127,7 @@ def main() -> int:
         check_parameter_set(source, parameters, binaries, router)
 
     check_rules(source, declared)
+    check_exposed_headers(source)
     check_web_app(source, declared)
     print(f"template checks: {passed} passed, {len(failures)} failed")
     return 1 if failures else 0
@@ -226,7 +227,6 @@ def check_parameter_set(source, parameters, binaries, router) -> None:
     check_boundaries(resources, parameters, conditions)
 
     check_rate_limit(resources, parameters)
-    check_exposed_headers(source, resources)
     check_deployments(resources, parameters, binaries)
     check_dashboard(resources)
     check_task_events(output, resources, parameters, conditions, binaries)
@@ -935,11 +935,14 @@ def rules_allow(source, parameters) -> bool:
 EXPOSE_HEADERS_IN_TEMPLATE = {"Fn::FindInMap": ["Cors", "ExposeHeaders", "Value"]}
 
 
-def check_exposed_headers(source, resources) -> None:
+def check_exposed_headers(source) -> None:
     """Access-Control-Expose-Headers: the functions send EXPOSED_HEADERS (one constant in the
-    Rust code); every answer API Gateway makes itself must expose the same headers."""
+    Rust code); every answer API Gateway makes itself must expose the same headers. (Gateway
+    responses are plain CloudFormation: the template as written is what deploys.)"""
     import re
 
+    print("check_template: Access-Control-Expose-Headers")
+    resources = source["Resources"]
     rust = pathlib.Path("crates/tasks/src/api/mod.rs").read_text()
     constant = re.search(r'const\s+EXPOSED_HEADERS\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"]*)"', rust)
     check(constant is not None, "crates/tasks/src/api/mod.rs defines EXPOSED_HEADERS")
