@@ -103,8 +103,10 @@ def main() -> int:
     api_key_values = declared["UseApiKeys"]["AllowedValues"]
     environments = declared["Environment"]["AllowedValues"]
     rate_limits = ["0", "1000"]  # off, on
-    for use_api_keys, environment, rate_limit in itertools.product(
-        api_key_values, environments, rate_limits
+    # By hand (none), or through the pipeline (its stage's boundary).
+    boundaries = ["", "arn:aws:iam::123456789012:policy/task-api-dev-boundary"]
+    for use_api_keys, environment, rate_limit, boundary in itertools.product(
+        api_key_values, environments, rate_limits, boundaries
     ):
         parameters = {name: str(p.get("Default", "")) for name, p in declared.items()}
         parameters.update(
@@ -114,14 +116,18 @@ def main() -> int:
             CorsAllowOrigin="https://app.example.com",
             StageName="Prod",
             CallerRateLimit=rate_limit,
+            PermissionsBoundaryArn=boundary,
         )
+        if not rules_allow(source, parameters):
+            continue  # CloudFormation refuses these before creating anything (check_rules)
         print(
             f"check_template: UseApiKeys={use_api_keys!r} Environment={environment} "
-            f"CallerRateLimit={rate_limit}"
+            f"CallerRateLimit={rate_limit} PermissionsBoundaryArn={boundary!r}"
         )
         check_parameter_set(source, parameters, binaries, router)
 
     check_rules(source, declared)
+    check_exposed_headers(source)
     check_web_app(source, declared)
     print(f"template checks: {passed} passed, {len(failures)} failed")
     return 1 if failures else 0
@@ -212,6 +218,13 @@ def check_parameter_set(source, parameters, binaries, router) -> None:
             variables.get("TASKS_LOCAL_CALLER_ID", "") == "",
             f"{binary}: no local caller when deployed",
         )
+        check(
+            ("MAX_TASKS_PER_OWNER" in variables) == (binary == "create-task")
+            and variables.get("MAX_TASKS_PER_OWNER", {"Ref": "MaxTasksPerOwner"}) == {"Ref": "MaxTasksPerOwner"},
+            f"{binary}: MAX_TASKS_PER_OWNER (the MaxTasksPerOwner parameter) only where tasks are created",
+        )
+    check_table_access(resources, binaries)
+    check_boundaries(resources, parameters, conditions)
 
     check_rate_limit(resources, parameters)
     check_deployments(resources, parameters, binaries)
@@ -356,12 +369,49 @@ def check_rate_limit(resources, parameters) -> None:
         and "IP" in keys,
         "requests are counted per Authorization header, and per address without one",
     )
+    # Every request counted by the client's address, whatever its Authorization: by the
+    # viewer's address (True-Client-IP) on requests that carry CloudFront's secret, by the
+    # source address on all others.
+    by_name = {r["Name"]: r["Statement"]["RateBasedStatement"] for r in rules}
+    viewer, source_ip = by_name.get("per-viewer-address", {}), by_name.get("per-address", {})
+    secret = viewer.get("ScopeDownStatement", {}).get("ByteMatchStatement", {})
+    check(
+        viewer.get("AggregateKeyType") == "FORWARDED_IP"
+        and viewer.get("ForwardedIPConfig", {}).get("HeaderName") == "True-Client-IP"
+        and secret.get("FieldToMatch") == {"SingleHeader": {"Name": "x-origin-verify"}}
+        and secret.get("PositionalConstraint") == "EXACTLY"
+        and "OriginVerifySecret" in json.dumps(secret.get("SearchString")),
+        "per-viewer-address: requests through CloudFront (its secret header) by the viewer's address",
+    )
+    check(
+        source_ip.get("AggregateKeyType") == "IP"
+        and source_ip.get("ScopeDownStatement") == {"NotStatement": {"Statement": {"ByteMatchStatement": secret}}},
+        "per-address: every other request by its source address",
+    )
+    check(
+        all(s.get("Limit") == {"Ref": "AddressRateLimit"} for s in (viewer, source_ip)),
+        "both address rules count up to AddressRateLimit",
+    )
+    distribution = next(r for r in resources.values() if r["Type"] == "AWS::CloudFront::Distribution")
+    config = json.dumps(distribution["Properties"]["DistributionConfig"])
+    functions = [r for r in resources.values() if r["Type"] == "AWS::CloudFront::Function"]
+    check(
+        len(functions) == 1
+        and "request.headers['true-client-ip'] = { value: event.viewer.ip }" in functions[0]["Properties"]["FunctionCode"]
+        and '"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": ["ViewerAddressFunction"' in config
+        and '"HeaderName": "X-Origin-Verify", "HeaderValue": {"Fn::Sub": "{{resolve:secretsmanager:${OriginVerifySecret}' in config,
+        "CloudFront sets True-Client-IP to the viewer's address and adds the secret on its way to the API",
+    )
     for rule in rules:
         response = rule["Action"]["Block"]["CustomResponse"]
-        headers = {h["Name"] for h in response.get("ResponseHeaders", [])}
+        headers = {h["Name"]: h["Value"] for h in response.get("ResponseHeaders", [])}
         check(
             response["ResponseCode"] == 429 and "Retry-After" in headers,
             f"{rule['Name']}: a blocked request gets 429 with Retry-After",
+        )
+        check(
+            headers.get("Access-Control-Expose-Headers") == EXPOSE_HEADERS_IN_TEMPLATE,
+            f"{rule['Name']}: browsers may read its Retry-After (Access-Control-Expose-Headers)",
         )
         body = acl["Properties"]["CustomResponseBodies"][response["CustomResponseBodyKey"]]
         check('"status":429' in json.dumps(body["Content"]).replace("\\", ""), f"{rule['Name']}: problem body")
@@ -380,6 +430,71 @@ def statements(role) -> list[dict]:
                 }
             )
     return found
+
+
+# What each API function may do to the table: (actions, condition) per statement; the
+# conditions are what DynamoDB's fine-grained access control enforces on the keys and
+# attributes of each request (docs/security.md).
+NO_CONDITION: dict = {}
+LEADING_KEYS = lambda *prefixes: {  # noqa: E731
+    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(prefixes)},
+    "Null": {"dynamodb:LeadingKeys": "false"},
+}
+TABLE_ACCESS = {
+    "create-task": [
+        (["dynamodb:PutItem"], NO_CONDITION),
+        (["dynamodb:GetItem", "dynamodb:UpdateItem"], LEADING_KEYS("idempotency#*", "owner#*")),
+        (
+            ["dynamodb:GetItem"],
+            {
+                "ForAllValues:StringEquals": {"dynamodb:Attributes": ["taskId", "writeId"]},
+                "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+                "Null": {"dynamodb:Attributes": "false"},
+            },
+        ),
+    ],
+    "get-tasks": [(["dynamodb:GetItem"], NO_CONDITION), (["dynamodb:Query"], NO_CONDITION)],
+    "update-task": [(["dynamodb:GetItem", "dynamodb:UpdateItem"], NO_CONDITION)],
+    "delete-task": [
+        (["dynamodb:DeleteItem", "dynamodb:GetItem"], NO_CONDITION),
+        (["dynamodb:UpdateItem"], LEADING_KEYS("owner#*")),
+    ],
+}
+
+
+def check_table_access(resources, binaries) -> None:
+    """Each API function's DynamoDB statements, conditions included, exactly as designed."""
+    for name, binary in binaries.items():
+        role = resources[resources[name]["Properties"]["Role"]["Fn::GetAtt"][0]]
+        granted = sorted(
+            (sorted(st["Action"]), json.dumps(st.get("Condition", {}), sort_keys=True))
+            for st in statements(role)
+            if any(a.startswith("dynamodb:") for a in st["Action"])
+        )
+        expected = sorted((sorted(a), json.dumps(c, sort_keys=True)) for a, c in TABLE_ACCESS.get(binary, []))
+        check(granted == expected, f"{binary}: its table statements and their conditions are as designed: {granted}")
+        check(
+            all(st["Effect"] == "Allow" and "*" not in st["Resource"] for st in statements(role)),
+            f"{binary}: no statement on every resource",
+        )
+
+
+def check_boundaries(resources, parameters, conditions) -> None:
+    """With PermissionsBoundaryArn, every role the stack creates carries it (the pipeline's
+    execution role refuses to create one without); without it, none does."""
+    boundary = parameters.get("PermissionsBoundaryArn", "")
+    roles = {n: r for n, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    check(len(roles) >= 6, f"the stack's roles are found: {sorted(roles)}")
+    for name, role in roles.items():
+        value = role["Properties"].get("PermissionsBoundary")
+        if isinstance(value, dict) and set(value) == {"Fn::If"}:
+            condition, then, otherwise = value["Fn::If"]
+            value = then if evaluate({"Condition": condition}, parameters, conditions) else otherwise
+        value = None if value == {"Ref": "AWS::NoValue"} else value
+        check(
+            value == ({"Ref": "PermissionsBoundaryArn"} if boundary else None),
+            f"{name}: permissions boundary {'PermissionsBoundaryArn' if boundary else 'none'} (got {value})",
+        )
 
 
 def check_task_events(output, resources, parameters, conditions, api_binaries) -> None:
@@ -475,6 +590,19 @@ def check_task_events(output, resources, parameters, conditions, api_binaries) -
         check(
             invoked == (not key.startswith("idempotency#")),
             f"{sample.name} {'invokes' if invoked else 'does not invoke'} task-events",
+        )
+    # An owner's task counter (taskId "owner#<userId>", a taskCount and no ownerId), as create
+    # and delete change it: never a task event.
+    counter = {"taskId": {"S": "owner#4f8e1c2a-0b3d-4e5f-8a9b-1c2d3e4f5a6b"}, "taskCount": {"N": "3"}}
+    for name, images in [
+        ("INSERT", {"NewImage": counter}),
+        ("MODIFY", {"NewImage": counter, "OldImage": {**counter, "taskCount": {"N": "2"}}}),
+        ("REMOVE", {"OldImage": counter}),
+    ]:
+        record = {"eventName": name, "dynamodb": {"Keys": {"taskId": counter["taskId"]}, **images}}
+        check(
+            not any(pattern.matches_event(record) for pattern in patterns),
+            f"a change ({name}) of an owner's task counter does not invoke task-events",
         )
 
     # Least privilege: stream read on this stream, PutEvents on this bus, nothing else broad.
@@ -794,26 +922,57 @@ def check_no_cycle(resources) -> None:
     check(not cycle, f"no circular dependency between resources: {' -> '.join(cycle)}")
 
 
+def rules_allow(source, parameters) -> bool:
+    """Whether the template's rules let CloudFormation go on with these parameters."""
+    for rule in source.get("Rules", {}).values():
+        if "RuleCondition" in rule and not evaluate(rule["RuleCondition"], parameters, {}):
+            continue
+        if not all(evaluate(a["Assert"], parameters, {}) for a in rule["Assertions"]):
+            return False
+    return True
+
+
+EXPOSE_HEADERS_IN_TEMPLATE = {"Fn::FindInMap": ["Cors", "ExposeHeaders", "Value"]}
+
+
+def check_exposed_headers(source) -> None:
+    """Access-Control-Expose-Headers: the functions send EXPOSED_HEADERS (one constant in the
+    Rust code); every answer API Gateway makes itself must expose the same headers. (Gateway
+    responses are plain CloudFormation: the template as written is what deploys.)"""
+    import re
+
+    print("check_template: Access-Control-Expose-Headers")
+    resources = source["Resources"]
+    rust = pathlib.Path("crates/tasks/src/api/mod.rs").read_text()
+    constant = re.search(r'const\s+EXPOSED_HEADERS\s*:\s*&(?:\'static\s+)?str\s*=\s*"([^"]*)"', rust)
+    check(constant is not None, "crates/tasks/src/api/mod.rs defines EXPOSED_HEADERS")
+    mapped = source["Mappings"]["Cors"]["ExposeHeaders"]["Value"]
+    check(constant is not None and mapped == constant[1], f"the template exposes EXPOSED_HEADERS: {mapped!r}")
+    responses = {n: r for n, r in resources.items() if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
+    check(len(responses) >= 8, "the gateway responses are found")
+    quoted = {"Fn::Sub": ["'${Headers}'", {"Headers": EXPOSE_HEADERS_IN_TEMPLATE}]}
+    for name, response in responses.items():
+        value = response["Properties"]["ResponseParameters"].get("gatewayresponse.header.Access-Control-Expose-Headers")
+        check(value == quoted, f"{name}: Access-Control-Expose-Headers is the mapping's (got {value})")
+
+
 def check_rules(source, declared) -> None:
     """Template rules, evaluated as CloudFormation would before creating anything."""
 
     def allowed(**overrides: str) -> bool:
         parameters = {name: str(p.get("Default", "")) for name, p in declared.items()}
         parameters.update(overrides)
-        for rule in source.get("Rules", {}).values():
-            if "RuleCondition" in rule and not evaluate(rule["RuleCondition"], parameters, {}):
-                continue
-            if not all(evaluate(a["Assert"], parameters, {}) for a in rule["Assertions"]):
-                return False
-        return True
+        return rules_allow(source, parameters)
 
     print("check_template: rules")
     check(not allowed(Environment="prod", CorsAllowOrigin="*"), "prod refuses CORS for any origin")
     canary = "Canary10Percent5Minutes"
-    check(allowed(Environment="prod", CorsAllowOrigin="https://app.example.com", DeploymentType=canary),
-          "prod takes a named origin and a gradual deployment")
-    check(not allowed(Environment="prod", CorsAllowOrigin="https://app.example.com", DeploymentType="AllAtOnce"),
-          "prod refuses an all-at-once deployment")
+    prod = dict(Environment="prod", CorsAllowOrigin="https://app.example.com", CallerRateLimit="600")
+    check(allowed(**prod, DeploymentType=canary), "prod takes a named origin, a gradual deployment and a caller limit")
+    check(not allowed(**prod, DeploymentType="AllAtOnce"), "prod refuses an all-at-once deployment")
+    check(not allowed(**{**prod, "CallerRateLimit": "0"}, DeploymentType=canary), "prod refuses no per-caller limit")
+    samconfig = tomllib.load(open("samconfig.toml", "rb"))["prod"]["deploy"]["parameters"]["parameter_overrides"]
+    check(allowed(**dict(o.split("=", 1) for o in samconfig.split())), "samconfig.toml's prod parameters pass the rules")
     check(allowed(Environment="dev", DeploymentType="AllAtOnce"), "dev may deploy all at once")
     check(allowed(Environment="dev", CorsAllowOrigin="*"), "dev may allow any origin")
 

@@ -2,14 +2,15 @@
 """The HTTP-level contract tests, against any stage: a deployed one or `make dev`'s.
 
     make e2e BASE_URL=https://abc123.execute-api.eu-west-1.amazonaws.com/Prod TOKEN=eyJ...
-    tools/e2e.py BASE_URL [--token TOKEN]
+    TOKEN=eyJ... [ASSIGNEE_TOKEN=eyJ...] tools/e2e.py BASE_URL
 
 Deployed, every request carries TOKEN (a Cognito ID token, see tools/test_user_token.py) as
 the raw Authorization header, and a request without it must be refused with 401. Locally
 (`make test` runs this suite against `cargo lambda watch`, as `make dev` serves the API)
 there is no authorizer: the stack's local caller is used and the 401 check is skipped, said so.
 The sharing check needs a second caller: deployed, a second test user's token
-(--assignee-token); locally, the header `X-Local-Caller` names one.
+(ASSIGNEE_TOKEN); locally, the header `X-Local-Caller` names one. The tokens come from the
+environment only: a command line is visible to every process on the machine (ps).
 
 Each check is independent and names the contract rule it proves; every task the suite
 creates is deleted at the end, whatever happened. The last line is `e2e: N passed, N failed`.
@@ -18,6 +19,7 @@ creates is deleted at the end, whatever happened. The last line is `e2e: N passe
 import argparse
 import base64
 import json
+import os
 import socket
 import sys
 import time
@@ -205,7 +207,7 @@ def as_assignee():
 @check("sharing: the assignee reads, completes and declines; 403 for the rest; then 404")
 def _():
     if ARGS.token and not ARGS.assignee_token:
-        return "skipped: no --assignee-token, so no second user to share with"
+        return "skipped: no ASSIGNEE_TOKEN, so no second user to share with"
     bob, bob_id = as_assignee()
     as_bob = lambda method, path, body=None: call(method, path, body, headers=bob, token=False)  # noqa: E731
     status, _, answer = create({"title": "shared", "assignee": bob_id})
@@ -256,9 +258,10 @@ def main():
     global ARGS, OPENER
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("base_url", help="the API's base URL, e.g. the stack's ApiUrl output")
-    parser.add_argument("--token", default="", help="a Cognito ID token of a test user")
-    parser.add_argument("--assignee-token", default="", help="a second test user's ID token (sharing)")
     ARGS = parser.parse_args()
+    # TOKEN: a Cognito ID token of a test user; ASSIGNEE_TOKEN: a second one (sharing).
+    ARGS.token = os.environ.get("TOKEN", "")
+    ARGS.assignee_token = os.environ.get("ASSIGNEE_TOKEN", "")
     if is_loopback_url(ARGS.base_url):
         OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     wait_until_listening()

@@ -7,7 +7,10 @@
 #   tools/pipeline.sh e2e dev|prod      make e2e against the stage, as a throwaway test user
 #
 # deploy reads EXECUTION_ROLE (the role CloudFormation deploys with) and ARTIFACTS_BUCKET
-# from the environment (pipeline/github-deploy.yaml's outputs).
+# from the environment (pipeline/github-deploy.yaml's outputs). It uploads under the stage's
+# own prefix of the bucket (the stack's name), passes the stage's permissions boundary
+# (<stack>-boundary, in the execution role's account), which that role requires of every role
+# it creates, and leaves API Gateway's account-wide logging role to the pipeline stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 action=${1:-} stage=${2:-}
@@ -22,11 +25,15 @@ if [ "$action" = deploy ]; then
   arch=$(uname -m); [ "$arch" = aarch64 ] && arch=arm64
   # --parameter-overrides replaces samconfig's list rather than adding to it: repeat it.
   overrides=$(python3 -c 'import sys, tomllib; print(tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["deploy"]["parameters"]["parameter_overrides"])' "$stage")
+  # arn:<partition>:iam::<account>:role/<name> -> arn:<partition>:iam::<account>:policy/<stack>-boundary
+  IFS=: read -r _ partition _ _ account _ <<< "${EXECUTION_ROLE:?}"
+  boundary="arn:$partition:iam::$account:policy/$stack-boundary"
   sam build --config-env "$stage" --parameter-overrides Architecture="$arch"
   # shellcheck disable=SC2086 # the overrides are a space-separated list by design
   sam deploy --config-env "$stage" --no-confirm-changeset --no-fail-on-empty-changeset \
-    --no-resolve-s3 --s3-bucket "${ARTIFACTS_BUCKET:?}" --role-arn "${EXECUTION_ROLE:?}" \
-    --parameter-overrides $overrides Architecture="$arch"
+    --no-resolve-s3 --s3-bucket "${ARTIFACTS_BUCKET:?}" --s3-prefix "$stack" --role-arn "$EXECUTION_ROLE" \
+    --parameter-overrides $overrides Architecture="$arch" PermissionsBoundaryArn="$boundary" \
+    ConfigureApiGatewayLogging=false
   exit 0
 fi
 
@@ -42,6 +49,13 @@ token() { python3 tools/test_user_token.py --user-pool-id "$pool" --client-id "$
 make --silent .venv/.dev-installed # boto3
 export PATH="$PWD/.venv/bin:$PATH"
 trap 'token "$user" --delete || true; token "$assignee" --delete || true' EXIT
+# The tokens are masked in GitHub's log before anything could print them (the workflow
+# command line itself is not shown), and reach make e2e through the environment: never on a
+# command line (ps shows those) nor in the log. By hand, outside Actions, nothing is echoed.
+mask() { if [ "${GITHUB_ACTIONS:-}" = true ]; then echo "::add-mask::$1"; fi; }
 TOKEN=$(token "$user")
+mask "$TOKEN"
 ASSIGNEE_TOKEN=$(token "$assignee")
-make e2e BASE_URL="$api_url" TOKEN="$TOKEN" ASSIGNEE_TOKEN="$ASSIGNEE_TOKEN"
+mask "$ASSIGNEE_TOKEN"
+export TOKEN ASSIGNEE_TOKEN
+make --silent e2e BASE_URL="$api_url"

@@ -39,6 +39,22 @@ step "sam validate --lint"
 sam validate --lint
 step "template as SAM translates it: security, routes and environment per parameter set"
 python3 tools/check_template.py
+step "checkov: template.yaml and pipeline/, with our policies (tools/checkov), offline"
+# --skip-download and no API key: the stock policies shipped in the package and ours, no
+# call to Prisma Cloud; CKV_SKIP_PACKAGE_UPDATE_CHECK: no version check on PyPI either.
+CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE .venv/checkov/bin/checkov --skip-download \
+  --framework cloudformation --external-checks-dir tools/checkov --compact --quiet \
+  -f template.yaml -f pipeline/github-deploy.yaml
+
+step "no token in a log or on a command line: make e2e's recipe (make -n), tools/pipeline.sh's masks"
+sentinel="not-a-token-$RANDOM$RANDOM"
+if make -n e2e BASE_URL=http://127.0.0.1:9 TOKEN="$sentinel" ASSIGNEE_TOKEN="$sentinel" | grep -F "$sentinel"; then
+  echo "make e2e's recipe shows a token (above)"; exit 1
+fi
+# Each token the pipeline gets is masked on the very next line; none is on make's command line.
+awk '/=\$\(token / { name = $1; sub(/=.*/, "", name); getline; if ($0 != "mask \"$" name "\"") bad = 1 }
+     /make .*e2e.*TOKEN=/ { bad = 1 } END { exit bad }' tools/pipeline.sh ||
+  { echo "tools/pipeline.sh uses a token before masking it, or on a command line"; exit 1; }
 
 step "GitHub workflows: GitHub's schema (check-jsonschema) and zizmor"
 .venv/workflow-lint/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
