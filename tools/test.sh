@@ -33,6 +33,9 @@ step "cargo fmt --check"
 cargo fmt --all --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "dependencies: licenses, bans and sources (cargo deny, deny.toml); none needs a newer Rust than rust-version"
+cargo deny --offline check licenses bans sources
+python3 tools/check_rust_version.py
 step "cfn-lint template.yaml pipeline/github-deploy.yaml"
 cfn-lint template.yaml pipeline/github-deploy.yaml
 step "sam validate --lint"
