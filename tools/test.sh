@@ -33,6 +33,9 @@ step "cargo fmt --check"
 cargo fmt --all --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "dependencies: licenses, bans and sources (cargo deny, deny.toml); none needs a newer Rust than rust-version"
+cargo deny --offline check licenses bans sources
+python3 tools/check_rust_version.py
 step "cfn-lint template.yaml pipeline/github-deploy.yaml"
 cfn-lint template.yaml pipeline/github-deploy.yaml
 step "sam validate --lint"
@@ -78,13 +81,17 @@ python3 tools/local_eventbridge.py wait || { cat target/moto.log; exit 1; }
 step "tools/test_user_token.py (make e2e's test users) against moto's Cognito"
 python3 tools/test_user_token_check.py "http://127.0.0.1:$EVENTS_PORT"
 
-step "make dev's stack end to end: the e2e contract suite (make e2e) through cargo lambda watch"
+step "make dev's stack end to end: the e2e contract suite (make e2e), then the Postman collection (newman), through cargo lambda watch"
 API_PORT=$(tools/free-port.sh)
 TASKS_LOCAL_CALLER_ID=e2e-local setsid cargo lambda watch --features local-caller --invoke-address 127.0.0.1 \
   --invoke-port "$API_PORT" > target/e2e-watch.log 2>&1 &
 watch=$!
 stop_on_exit $watch
 python3 tools/e2e.py "http://127.0.0.1:$API_PORT" || { cat target/e2e-watch.log; exit 1; }
+# The collection as a Postman user runs it, in order: create, read, update, delete (docs/web.md).
+NO_PROXY=127.0.0.1 node_modules/.bin/newman run docs/postman_collection.json --color off \
+  -e docs/task-api-local.postman_environment.json --env-var "baseUrl=http://127.0.0.1:$API_PORT" ||
+  { tail -n 40 target/e2e-watch.log; exit 1; }
 kill -- -"$watch" # no later stage uses it
 
 step "cargo test: unit tests, and the handler and store tests on the local DynamoDB"

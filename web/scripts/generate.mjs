@@ -12,13 +12,15 @@
 // ids are replaced with ones derived from each object's place in the collection (a
 // UUID-shaped SHA-1 of its JSON path), and the conversion runs with a seeded Math.random:
 // the same contract always gives the same files, byte for byte. The other changes to the
-// converter's output are listed in adjustCollection below.
+// converter's output are listed in adjustCollection below; asFlow makes the collection a flow
+// that Postman's runner (or newman) runs green against a stack, from the contract's links.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import yaml from 'js-yaml';
 import openapiTS, { astToString } from 'openapi-typescript';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -96,8 +98,163 @@ function adjustCollection(collection) {
     }
   };
   visit(collection.item);
+  asFlow(collection, yaml.load(readFileSync(spec, 'utf8')));
   stableIds(collection);
   return collection;
+}
+
+// The collection as a flow, run in order. Every fact comes from the contract, none from a
+// list kept here:
+// - the responses' `links` say which value of an answer another operation takes as which
+//   parameter (createTask's 201: `taskId` from the body, `If-Match` from the `ETag` header).
+//   Each such value becomes a collection variable, named after its source (`taskId`, `etag`),
+//   stored by a test script of the request that produces it; every request with a parameter
+//   of that name sends the variable (an optional header such as `If-Match` is switched on).
+//   A variable read from a header is stored again by each later answer that carries that
+//   header (an update's new `ETag`). A link back to the same operation (the next page of a
+//   listing) is not part of the flow;
+// - the requests run in an order where each variable is stored before it is used, and
+//   deletes last;
+// - each request's test script checks the status (the operation's 2xx responses), the
+//   headers those responses require, and the answer's shape against their JSON schema,
+//   without `pattern`s: value rules, which schemathesis checks in make test, and which
+//   Postman's JSON-schema validator (Ajv 6, without Unicode regular expressions) cannot
+//   compile for the title.
+function asFlow(collection, contract) {
+  const resolve = (node) => {
+    while (node?.$ref) {
+      node = node.$ref.slice(2).split('/').reduce((at, key) => at[key.replace(/~1/g, '/')], contract);
+    }
+    return node;
+  };
+  const inline = (node) => {
+    node = resolve(node);
+    if (Array.isArray(node)) return node.map(inline);
+    if (!node || typeof node !== 'object') return node;
+    const out = {};
+    for (const [key, value] of Object.entries(node)) {
+      // `properties` holds names, not keywords: a property called `description` stays.
+      if (key === 'properties') {
+        out.properties = Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, inline(schema)]));
+      } else if (!['pattern', 'description', 'example', 'examples'].includes(key)) {
+        out[key] = inline(value);
+      }
+    }
+    return out;
+  };
+  const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+  const operations = [];
+  for (const [path, pathItem] of Object.entries(contract.paths)) {
+    for (const method of methods.filter((m) => pathItem[m])) {
+      const operation = pathItem[method];
+      const parameters = [...(pathItem.parameters ?? []), ...(operation.parameters ?? [])].map(resolve);
+      const successes = Object.entries(operation.responses)
+        .filter(([status]) => /^2\d\d$/.test(status))
+        .map(([status, response]) => [Number(status), resolve(response)]);
+      operations.push({ path, method, operation, parameters, successes });
+    }
+  }
+  // variable name -> { header or body pointer it is read from, producer (operationId) };
+  // parameter name -> variable name
+  const variables = new Map();
+  const parameterVariable = new Map();
+  for (const { operation, successes } of operations) {
+    for (const [, response] of successes) {
+      for (const link of Object.values(response.links ?? {}).map(resolve)) {
+        if (link.operationId === operation.operationId) continue;
+        for (const [parameter, source] of Object.entries(link.parameters ?? {})) {
+          const header = /^\$response\.header\.(.+)$/.exec(source);
+          const body = /^\$response\.body#(\/.*)$/.exec(source);
+          if (!header && !body) throw new Error(`link ${operation.operationId}: unsupported source ${source}`);
+          const name = header
+            ? header[1].toLowerCase().replace(/-(.)/g, (_, c) => c.toUpperCase())
+            : body[1].split('/').pop();
+          variables.set(name, { header: header?.[1], pointer: body?.[1], producer: operation.operationId });
+          parameterVariable.set(parameter.replace(/^(path|query|header)\./, ''), name);
+        }
+      }
+    }
+  }
+  const operationOf = (item) => {
+    const path = '/' + item.request.url.path.map((p) => p.replace(/^:(.+)$/, '{$1}')).join('/');
+    const found = operations.find((o) => o.path === path && o.method === item.request.method.toLowerCase());
+    if (!found) throw new Error(`no operation in the contract for ${item.request.method} ${path}`);
+    return found;
+  };
+  const uses = (item) =>
+    operationOf(item)
+      .parameters.map((p) => parameterVariable.get(p.name))
+      .filter(Boolean);
+  const rank = (item) => (item.request.method === 'DELETE' ? 2 : uses(item).length ? 1 : 0);
+  for (const folder of [collection, ...collection.item.filter((i) => i.item)]) {
+    folder.item = folder.item
+      .map((item, i) => [item, i])
+      .sort(([a, i], [b, j]) => (a.item || b.item ? 0 : rank(a) - rank(b)) || i - j)
+      .map(([item]) => item);
+  }
+  const ordered = [];
+  const walk = (list) => list.forEach((item) => (item.item ? walk(item.item) : ordered.push(item)));
+  walk(collection.item);
+  const stored = new Set();
+  for (const item of ordered) {
+    const { operation, parameters, successes } = operationOf(item);
+    for (const name of uses(item)) {
+      if (!stored.has(name)) {
+        throw new Error(`${operation.operationId} uses {{${name}}} before ${variables.get(name).producer} stores it`);
+      }
+    }
+    for (const parameter of parameters) {
+      const name = parameterVariable.get(parameter.name);
+      if (!name) continue;
+      const where = { path: item.request.url.variable, header: item.request.header, query: item.request.url.query };
+      const entry = where[parameter.in].find((e) => e.key === parameter.name);
+      entry.value = `{{${name}}}`;
+      if (entry.disabled) entry.disabled = false;
+    }
+    const statuses = successes.map(([status]) => status);
+    const headers = new Set(
+      successes.flatMap(([, r]) => Object.entries(r.headers ?? {}).filter(([, h]) => resolve(h).required)).map(([n]) => n),
+    );
+    const schemas = successes
+      .map(([, r]) => r.content?.['application/json']?.schema)
+      .filter(Boolean)
+      .map(inline);
+    const lines = [
+      `// Generated from docs/openapi.yaml (${operation.operationId}) by web/scripts/generate.mjs.`,
+      `pm.test('status ${statuses.join(' or ')}', () => ` +
+        `pm.expect(pm.response.code).to.be.oneOf(${JSON.stringify(statuses)}));`,
+      ...[...headers].map((h) => `pm.test('header ${h}', () => pm.response.to.have.header(${JSON.stringify(h)}));`),
+    ];
+    if (schemas.length) {
+      const schema = schemas.length === 1 ? schemas[0] : { anyOf: schemas };
+      lines.push(
+        `pm.test("the answer has the contract's shape", () => pm.response.to.have.jsonSchema(${JSON.stringify(schema)}));`,
+      );
+    }
+    for (const [name, v] of variables) {
+      const produces = v.producer === operation.operationId;
+      const carries =
+        v.header &&
+        successes.some(([, r]) => Object.keys(r.headers ?? {}).some((h) => h.toLowerCase() === v.header.toLowerCase()));
+      if (!produces && !carries) continue;
+      const value = v.header
+        ? `pm.response.headers.get(${JSON.stringify(v.header)})`
+        : `${JSON.stringify(v.pointer.split('/').slice(1))}.reduce((at, key) => at?.[key], pm.response.json())`;
+      lines.push(`if (pm.response.code < 300) pm.collectionVariables.set('${name}', ${value});`);
+      stored.add(name);
+    }
+    item.event = [{ listen: 'test', script: { type: 'text/javascript', exec: lines } }];
+  }
+  for (const [name, v] of variables) {
+    collection.variable.push({
+      key: name,
+      value: '',
+      type: 'string',
+      description:
+        `Set by ${v.producer}'s answer (${v.header ? `its ${v.header} header` : `body ${v.pointer}`}); ` +
+        'the requests after it use it.',
+    });
+  }
 }
 
 async function postmanCollection() {
