@@ -300,7 +300,7 @@ def document(bench):
         "the caller's id that an incident needs (docs/security.md).")
     out(f"- **Lambda, {usd_per_million(mixed['lambda']['arm64'])}** at 128 MB, mostly the "
         f"$0.20 per million requests: a request bills {mixed['billed_ms']:.1f} ms on average "
-        "here (cold starts included), most of it waiting for DynamoDB, so more memory would not "
+        "in the bench's figures (cold starts included), most of it waiting for DynamoDB, so more memory would not "
         "shorten it. x86_64 "
         f"costs {usd_per_million(mixed['lambda']['x86_64'] - mixed['lambda']['arm64'])} more.")
     out(f"- **X-Ray**: {usd_per_million(xray_traced_share(a['xray_rates'][-1]) * PRICES['xray_trace'])} "

@@ -1,4 +1,4 @@
-//! Sharing a task with its assignee (API.md, "Sharing: the assignee"): the permission table
+//! Sharing a task with its assignee (docs/api.md, "Sharing"): the permission table
 //! through the handlers, the ranking of refusals, the loss of access, the assigned listing,
 //! and, on DynamoDB, the race between a reassignment and the old assignee's write.
 
