@@ -40,9 +40,12 @@ PRICES = {
     # API Gateway, per request (first tier).
     "apigw_rest_request": 3.50 / 1e6,
     "apigw_http_request": 1.00 / 1e6,
-    # AWS WAF (the optional per-caller limit): per request, plus a fixed monthly fee.
+    # AWS WAF (the per-caller and per-address limits, on in prod): per request, plus a fixed
+    # monthly fee; the secret that marks CloudFront's requests to the API; the CloudFront
+    # Function that passes the viewer's address on (per invocation, web app requests only).
     "waf_request": 0.60 / 1e6,
-    "waf_monthly": 5.00 + 2 * 1.00,  # one web ACL, two rules
+    "waf_monthly": 5.00 + 4 * 1.00 + 0.40,  # one web ACL, four rules; one secret
+    "cloudfront_function_request": 0.10 / 1e6,
 }
 
 ASSUMPTIONS = {
@@ -312,9 +315,12 @@ def document(bench):
         f"{usd_per_million(PRICES['apigw_http_request'])} and has JWT authorizers that accept these "
         "Cognito tokens, but it loses what this stack uses REST for: AWS WAF (the per-caller "
         "limit), API keys and usage plans, and the problem+json gateway responses.")
-    out(f"- **The per-caller limit** (AWS WAF, off by default) adds "
+    out(f"- **The per-caller and per-address limits** (AWS WAF, on in prod: `CallerRateLimit`) add "
         f"{usd_per_million(PRICES['waf_request'])} per million requests and "
-        f"${PRICES['waf_monthly']:.2f} a month.")
+        f"${PRICES['waf_monthly']:.2f} a month (the web ACL, its four rules, and the secret that "
+        "marks CloudFront's requests), plus "
+        f"{usd_per_million(PRICES['cloudfront_function_request'])} per million requests that come "
+        "through CloudFront (the function that passes the viewer's address on).")
     out("")
     return "\n".join(lines) + "\n"
 
