@@ -36,8 +36,8 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "dependencies: licenses, bans and sources (cargo deny, deny.toml); none needs a newer Rust than rust-version"
 cargo deny --offline check licenses bans sources
 python3 tools/check_rust_version.py
-step "cfn-lint template.yaml pipeline/github-deploy.yaml"
-cfn-lint template.yaml pipeline/github-deploy.yaml
+step "cfn-lint template.yaml pipeline/*.yaml"
+cfn-lint template.yaml pipeline/*.yaml
 step "sam validate --lint"
 sam validate --lint
 step "template as SAM translates it: security, routes and environment per parameter set"
@@ -47,7 +47,7 @@ step "checkov: template.yaml and pipeline/, with our policies (tools/checkov), o
 # call to Prisma Cloud; CKV_SKIP_PACKAGE_UPDATE_CHECK: no version check on PyPI either.
 CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE .venv/checkov/bin/checkov --skip-download \
   --framework cloudformation --external-checks-dir tools/checkov --compact --quiet \
-  -f template.yaml -f pipeline/github-deploy.yaml
+  -f template.yaml -f pipeline/github-deploy.yaml -f pipeline/stage.yaml
 
 step "no token in a log or on a command line: make e2e's recipe (make -n), tools/pipeline.sh's masks"
 sentinel="not-a-token-$RANDOM$RANDOM"

@@ -1,18 +1,21 @@
-"""checkov policies of this project for pipeline/github-deploy.yaml: what no stock check knows.
+"""checkov policies of this project for pipeline/stage.yaml: what no stock check knows.
 
-make test runs them with checkov's own (tools/test.sh, `--external-checks-dir tools/checkov`):
+One stack of pipeline/stage.yaml per stage; it knows its own stage's stack only through the
+StackName parameter. make test runs these with checkov's own (tools/test.sh,
+`--external-checks-dir tools/checkov`):
 
-CKV_TASKAPI_1  a stage's deploy role, execution role and boundary name only that stage's
-               stack: never the other stage's, and nothing unscoped but the statements listed
-               in UNSCOPED (each says why it cannot be narrowed).
-CKV_TASKAPI_3  only the deploy workflow as on main, run for main, may assume prod's deploy role
+CKV_TASKAPI_1  the stage's deploy role, execution role and boundary name only the stage's
+               stack: every scoped statement through StackName (so dev's stack of this
+               template cannot name prod's resources, nor prod's dev's), no stack by a literal
+               name, and nothing unscoped but the statements listed in UNSCOPED (each says why
+               it cannot be narrowed).
+CKV_TASKAPI_3  the deploy role trusts only the stage's GitHub environment and the deploy
+               workflow from the refs of Stages' DeploysFrom, which for prod is main only
                (GitHub's `sub` for an environment job names the environment, not the branch).
-CKV_TASKAPI_2  a role that a stage's stack creates cannot escape the stage's boundary: the
+CKV_TASKAPI_2  a role that the stage's stack creates cannot escape the stage's boundary: the
                execution role creates, fills and attaches roles only with that boundary,
                attaches only named managed policies, cannot remove a boundary or change a
                boundary's policy; the boundary itself grants nothing in IAM.
-
-Logical ids say the stage: Dev... and Prod... (the template names them so).
 """
 
 from __future__ import annotations
@@ -26,7 +29,13 @@ from checkov.cloudformation.checks.resource.base_resource_check import BaseResou
 from checkov.cloudformation.parser import parse
 from checkov.common.models.enums import CheckCategories, CheckResult
 
-STAGES = ("Dev", "Prod")
+# The pipeline template's resources these policies are about.
+STAGE_RESOURCES = ("Boundary", "DeployRole", "ExecutionRole")
+# What names the stage's own stack: the parameter, in a Sub or a Ref, or a resource of this
+# template (the execution role, the boundary).
+OWN_STACK = re.compile(r'\$\{StackName\}|"Ref": "StackName"|"Fn::GetAtt": \["(ExecutionRole|DeployRole)"|"Ref": "Boundary"')
+# A stack named by a literal (this project's names begin so).
+LITERAL_STACK = re.compile(r"task-api-(?!stack\b)[a-z0-9-]+")
 
 # Statements that may name no stack, by Sid, and why (the template repeats the reason):
 UNSCOPED = {
@@ -90,21 +99,19 @@ def source_file(node) -> str:
 
 
 @functools.cache
-def stack_names(path: str) -> dict[str, str]:
-    """Each stage's stack name (its parameter's default), by stage."""
+def template_of(path: str) -> dict:
     template, _ = parse(path)
-    return {s: str(template["Parameters"][f"{s}StackName"]["Default"]) for s in STAGES}
+    return template
 
 
 class _StageCheck(BaseResourceCheck):
-    """A check of the resources of one stage (Dev... or Prod...); others are not its business."""
+    """A check of the stage template's roles and boundary; other resources are not its business."""
 
     def __init__(self, id: str, name: str, resources=("AWS::IAM::Role", "AWS::IAM::ManagedPolicy")) -> None:
         super().__init__(name=name, id=id, categories=[CheckCategories.IAM], supported_resources=list(resources))
 
     def scan_resource_conf(self, conf):
-        stage = next((s for s in STAGES if self.logical_id().startswith(s)), None)
-        return CheckResult.UNKNOWN if stage is None else self.scan_stage(conf, stage)
+        return self.scan_stage(conf) if self.logical_id() in STAGE_RESOURCES else CheckResult.UNKNOWN
 
     def fail(self, why: str) -> CheckResult:
         self.details.append(f"{self.logical_id()}: {why}")
@@ -113,31 +120,25 @@ class _StageCheck(BaseResourceCheck):
     def logical_id(self) -> str:
         return self.entity_path.rsplit(":", 1)[-1]
 
-    def names_of(self, conf, stage: str) -> re.Pattern:
-        """What names a stage: its parameter and resources by logical id, or its stack's name
-        as checkov substitutes the parameter's default into some strings."""
-        name = re.escape(stack_names(source_file(conf))[stage])
-        return re.compile(rf"\b{stage}(StackName|Boundary|ExecutionRole|DeployRole)\b|\b{name}(?![a-z0-9])|environment:{stage.lower()}\b")
-
 
 class StageNamesOnlyItsStack(_StageCheck):
     def __init__(self) -> None:
         super().__init__("CKV_TASKAPI_1", "A stage's pipeline roles and boundary name only that stage's stack")
 
-    def scan_stage(self, conf, stage: str) -> CheckResult:
+    def scan_stage(self, conf) -> CheckResult:
         properties = clean(conf.get("Properties", {}))
-        text = json.dumps(properties)
-        for other in (s for s in STAGES if s != stage):
-            if self.names_of(conf, other).search(text):
-                return self.fail(f"names the {other.lower()} stage")
-        own = self.names_of(conf, stage)
+        if found := LITERAL_STACK.search(json.dumps(properties)):
+            return self.fail(f"names a stack by a literal name ({found.group()}), not through StackName")
         for statement in policy_statements(properties):
             if statement.get("Effect") != "Allow" or statement.get("Sid") in UNSCOPED:
                 continue
-            scoped = all(own.search(json.dumps(r)) or AWS_OWNED.search(json.dumps(r)) for r in as_list(statement.get("Resource", [])))
-            tagged = own.search(json.dumps(statement.get("Condition", {})))
+            scoped = all(
+                OWN_STACK.search(json.dumps(r)) or AWS_OWNED.search(json.dumps(r))
+                for r in as_list(statement.get("Resource", []))
+            )
+            tagged = OWN_STACK.search(json.dumps(statement.get("Condition", {})))
             if not (scoped or tagged):
-                return self.fail(f"statement {statement.get('Sid')} names no {stage.lower()} resource")
+                return self.fail(f"statement {statement.get('Sid')} names no resource of the stage's stack")
         return CheckResult.PASSED
 
 
@@ -145,14 +146,14 @@ class RolesStayInTheirBoundary(_StageCheck):
     def __init__(self) -> None:
         super().__init__("CKV_TASKAPI_2", "Roles a stage's stack creates cannot escape the stage's permissions boundary")
 
-    def scan_stage(self, conf, stage: str) -> CheckResult:
+    def scan_stage(self, conf) -> CheckResult:
         statements = policy_statements(clean(conf.get("Properties", {})))
         allows = [s for s in statements if s.get("Effect") == "Allow"]
         denies = [s for s in statements if s.get("Effect") == "Deny"]
         if any("NotAction" in s or "NotResource" in s for s in statements):
             return self.fail("NotAction or NotResource: too clever to check, write it out")
-        boundary = {"Ref": f"{stage}Boundary"}
-        if self.logical_id().endswith("Boundary"):
+        boundary = {"Ref": "Boundary"}
+        if self.logical_id() == "Boundary":
             if any(covers(s, a) for s in allows for a in ("iam:PassRole", *ROLE_GRANTS, *BOUNDARY_UNDO)):
                 return self.fail("the boundary allows IAM")
             if not any(covers(s, "iam:CreateRole") and as_list(s.get("Resource")) == ["*"] and "Condition" not in s for s in denies):
@@ -162,7 +163,7 @@ class RolesStayInTheirBoundary(_StageCheck):
             condition = statement.get("Condition", {})
             if any(covers(statement, a) for a in ROLE_GRANTS):
                 if condition.get("StringEquals", {}).get("iam:PermissionsBoundary") != boundary:
-                    return self.fail(f"{statement.get('Sid')}: roles without the {stage.lower()} boundary")
+                    return self.fail(f"{statement.get('Sid')}: roles without the stage's boundary")
             if covers(statement, "iam:AttachRolePolicy"):
                 policies = as_list(condition.get("ArnEquals", {}).get("iam:PolicyARN", "*"))
                 if any("*" in json.dumps(p).replace("${AWS::Partition}", "") for p in policies):
@@ -185,24 +186,32 @@ class RolesStayInTheirBoundary(_StageCheck):
 class ProdDeploysFromMainOnly(_StageCheck):
     def __init__(self) -> None:
         super().__init__(
-            "CKV_TASKAPI_3", "Only the deploy workflow of main, run for main, may assume the prod deploy role", ["AWS::IAM::Role"]
+            "CKV_TASKAPI_3",
+            "The deploy role trusts the stage's environment and deploy workflow only, prod's from main only",
+            ["AWS::IAM::Role"],
         )
 
-    def scan_stage(self, conf, stage: str) -> CheckResult:
-        if self.logical_id() != "ProdDeployRole":
+    def scan_stage(self, conf) -> CheckResult:
+        if self.logical_id() != "DeployRole":
             return CheckResult.UNKNOWN
+        deploys_from = {"Fn::FindInMap": ["Stages", {"Ref": "Stage"}, "DeploysFrom"]}
+        stages = template_of(source_file(conf)).get("Mappings", {}).get("Stages", {})
+        if clean(stages).get("prod", {}).get("DeploysFrom") != "refs/heads/main":
+            return self.fail(f"prod deploys from {clean(stages).get('prod')}, not main only")
         trust = as_list(clean(conf.get("Properties", {})).get("AssumeRolePolicyDocument", {}).get("Statement", []))
         for statement in trust:
-            equals = statement.get("Condition", {}).get("StringEquals", {})
-            workflow = json.dumps(equals.get("token.actions.githubusercontent.com:job_workflow_ref"))
+            condition = statement.get("Condition", {})
+            equals, like = condition.get("StringEquals", {}), condition.get("StringLike", {})
+            workflow = json.dumps(like.get("token.actions.githubusercontent.com:job_workflow_ref"))
             if not (
                 statement.get("Effect") == "Allow"
-                and set(statement.get("Condition", {})) == {"StringEquals"}
-                and equals.get("token.actions.githubusercontent.com:ref") == "refs/heads/main"
-                and re.search(r'/\.github/workflows/deploy\.yml@refs/heads/main"', workflow)
-                and "environment:prod" in json.dumps(equals.get("token.actions.githubusercontent.com:sub"))
+                and set(condition) == {"StringEquals", "StringLike"}
+                and "environment:${Stage}" in json.dumps(equals.get("token.actions.githubusercontent.com:sub"))
+                and like.get("token.actions.githubusercontent.com:ref") == deploys_from
+                and "/.github/workflows/deploy.yml@${Ref}" in workflow
+                and json.dumps(deploys_from) in workflow
             ):
-                return self.fail(f"a trust statement not bound to main's deploy workflow: {statement}")
+                return self.fail(f"a trust statement not bound to the stage's environment and refs: {statement}")
         return CheckResult.PASSED if trust else self.fail("no trust statement")
 
 
