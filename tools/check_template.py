@@ -527,6 +527,13 @@ def check_task_events(output, resources, parameters, conditions, api_binaries) -
         "AWS_ENDPOINT_URL_EVENTBRIDGE" in variables and "PAGE_TOKEN_SECRET" not in variables,
         "task-events: an explicit EventBridge endpoint, no page-token secret",
     )
+    # The Globals' variables are the API's; SAM merges them into task-events too, where
+    # AWS::NoValue removes each: it gets exactly the two it reads (crates/tasks/src/config.rs).
+    own = sorted(name for name, value in variables.items() if value != {"Ref": "AWS::NoValue"})
+    check(
+        own == ["AWS_ENDPOINT_URL_EVENTBRIDGE", "EVENT_BUS_NAME"],
+        f"task-events: only EVENT_BUS_NAME and AWS_ENDPOINT_URL_EVENTBRIDGE, none of the API's variables (got {own})",
+    )
 
     # Invoked by this table's stream only, with every reliability setting the design needs.
     mappings = [
