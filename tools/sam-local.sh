@@ -14,8 +14,8 @@
 #
 # Both builds go under target/sam-local/, never into .aws-sam/build (what `sam deploy`
 # uses), and the deployment one never has the local-caller feature. SAM runs through
-# tools/sam_offline.py: no AWS credentials, no telemetry or version check, no image pull,
-# Lambda containers on the host network, and only a loopback DynamoDB endpoint.
+# tools/sam_offline.py: no AWS credentials, no telemetry or version check, Lambda containers
+# on the host network, and only a loopback DynamoDB endpoint; and with --skip-pull-image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -92,7 +92,7 @@ case ${1:-} in
     build_deploy >&2
     # --parameter-overrides last: it takes every value up to the next option.
     exec python tools/sam_offline.py local invoke "$@" -t "$DEPLOY_TEMPLATE" \
-      --env-vars "$ENV_FILE" --parameter-overrides Architecture=x86_64
+      --env-vars "$ENV_FILE" --skip-pull-image --parameter-overrides Architecture=x86_64
     ;;
   start-api)
     shift
@@ -102,7 +102,7 @@ case ${1:-} in
     build_local_caller
     echo "API on http://127.0.0.1:3000/tasks as the caller in $ENV_FILE (Ctrl-C stops it)"
     exec python tools/sam_offline.py local start-api --host 127.0.0.1 --port 3000 \
-      --warm-containers LAZY "$@" -t "$LOCAL_TEMPLATE" --env-vars "$ENV_FILE" \
+      --warm-containers LAZY "$@" -t "$LOCAL_TEMPLATE" --env-vars "$ENV_FILE" --skip-pull-image \
       --parameter-overrides Architecture=x86_64
     ;;
   check)

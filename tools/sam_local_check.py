@@ -38,8 +38,9 @@ from sam_offline import free_loopback_port
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "target" / "sam-local"
 SAM = [sys.executable, str(ROOT / "tools" / "sam_offline.py")]
-# SAM local runs the template's default architecture (arm64) unless told.
-SAM_PARAMETERS = ["--parameter-overrides", "Architecture=x86_64"]
+# SAM local runs the template's default architecture (arm64) unless told; the base image is
+# local (tools/lambda-base-image.sh), never pulled.
+SAM_PARAMETERS = ["--skip-pull-image", "--parameter-overrides", "Architecture=x86_64"]
 METHOD_ORDER = {"POST": 0, "GET": 1, "PUT": 2, "PATCH": 2, "DELETE": 3}
 TIMES = {"createdAt", "updatedAt", "completedAt"}
 # `sam local invoke`s at once (each is a SAM process and a container; 2 cores here).
