@@ -8,8 +8,9 @@
 #       the API on http://127.0.0.1:3000, every request acting as the local caller of
 #       tools/sam-local-env.json (binaries built with the local-caller feature)
 #   tools/sam-local.sh check
-#       make test's stage: builds both, checks their glibc, runs every event in events/
-#       through `sam local invoke` against the in-process answer, then start-api over HTTP.
+#       make test's stage: builds both, checks their glibc, then tests/sam_local (pytest):
+#       every event in events/ through `sam local invoke` against the in-process answer,
+#       then start-api over HTTP.
 #       Needs a Docker engine: with CI=true a missing one fails; otherwise it is SKIPPED.
 #
 # Both builds go under target/sam-local/, never into .aws-sam/build (what `sam deploy`
@@ -158,13 +159,12 @@ PY
     timed "deployment build: cargo lambda build --release, sam build" build_deploy
     timed "local-caller build" build_local_caller
     timed "in-process runner" cargo build --quiet -p dev-tools --bin invoke-event
-    timed "sam local invoke of every event" \
-      python tools/sam_local_check.py invoke "$DEPLOY_TEMPLATE" "$WORK/check-env.json"
-    timed "sam local start-api" \
-      python tools/sam_local_check.py start-api "$LOCAL_TEMPLATE" "$WORK/check-env.json"
+    timed "sam local invoke of every event, then start-api (tests/sam_local)" \
+      python -m pytest tests/sam_local --deploy-template "$DEPLOY_TEMPLATE" \
+      --local-caller-template "$LOCAL_TEMPLATE" --env-file "$WORK/check-env.json"
     ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
