@@ -18,7 +18,7 @@ And it turns off SAM's check for a newer version on PyPI, which has no switch
 (aws/aws-sam-cli#3709): the one patch of SAM itself, which fails loudly if SAM renames it.
 
 With SAM_OFFLINE_ENV_RECORD=FILE, each Lambda container's variable names (and its
-TASKS_LOCAL_CALLER_ID) are appended to FILE as a JSON line, for tools/sam_local_check.py.
+TASKS_LOCAL_CALLER_ID) are appended to FILE as a JSON line, for tests/sam_local.
 """
 
 import ipaddress
