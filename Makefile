@@ -56,11 +56,11 @@ test: .venv/.test-installed .venv/workflow-lint/.installed .venv/checkov/.instal
 bench: .venv/.dev-installed node_modules/.installed
 	tools/bench.sh $(BENCH_ARGS)
 
-# The HTTP contract tests against any stage (make test runs them against the local stack).
-# TOKEN and ASSIGNEE_TOKEN reach tools/e2e.py through the environment (make exports what the
-# command line or the environment sets), never through its command line: no recipe line names
-# them, so neither the log nor `ps` shows a token (make test checks it with make -n).
+# The HTTP contract tests (tests/e2e, pytest) against any stage (make test runs them against
+# the local stack). TOKEN and ASSIGNEE_TOKEN reach them through the environment (make exports
+# what the command line or the environment sets), never through a command line: no recipe
+# line names them, so neither the log nor `ps` shows a token (make test checks it with make -n).
 export TOKEN ASSIGNEE_TOKEN
-e2e:
+e2e: .venv/.dev-installed
 	@test -n "$(BASE_URL)" || { echo "usage: make e2e BASE_URL=https://...execute-api.../Prod TOKEN=<ID token>"; exit 2; }
-	@python3 tools/e2e.py "$(BASE_URL)"
+	@BASE_URL="$(BASE_URL)" python3 -m pytest tests/e2e

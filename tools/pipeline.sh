@@ -46,7 +46,7 @@ api_url=$(output ApiUrl) pool=$(output UserPoolId) client=$(output UserPoolClien
 # Two throwaway users: the second is the assignee of the sharing check.
 user="e2e-$(date +%s)-$RANDOM@example.com" assignee="e2e-$(date +%s)-$RANDOM-assignee@example.com"
 token() { python3 tools/test_user_token.py --user-pool-id "$pool" --client-id "$client" --username "$@"; }
-make --silent .venv/.dev-installed # boto3
+make --silent .venv/.dev-installed # boto3 (make e2e's pytest too)
 export PATH="$PWD/.venv/bin:$PATH"
 trap 'token "$user" --delete || true; token "$assignee" --delete || true' EXIT
 # The tokens are masked in GitHub's log before anything could print them (the workflow

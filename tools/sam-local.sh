@@ -8,14 +8,15 @@
 #       the API on http://127.0.0.1:3000, every request acting as the local caller of
 #       tools/sam-local-env.json (binaries built with the local-caller feature)
 #   tools/sam-local.sh check
-#       make test's stage: builds both, checks their glibc, runs every event in events/
-#       through `sam local invoke` against the in-process answer, then start-api over HTTP.
+#       make test's stage: builds both, checks their glibc, then tests/sam_local (pytest):
+#       every event in events/ through `sam local invoke` against the in-process answer,
+#       then start-api over HTTP.
 #       Needs a Docker engine: with CI=true a missing one fails; otherwise it is SKIPPED.
 #
 # Both builds go under target/sam-local/, never into .aws-sam/build (what `sam deploy`
 # uses), and the deployment one never has the local-caller feature. SAM runs through
-# tools/sam_offline.py: no AWS credentials, no telemetry or version check, no image pull,
-# Lambda containers on the host network, and only a loopback DynamoDB endpoint.
+# tools/sam_offline.py: no AWS credentials, no telemetry or version check, Lambda containers
+# on the host network, and only a loopback DynamoDB endpoint; and with --skip-pull-image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -92,7 +93,7 @@ case ${1:-} in
     build_deploy >&2
     # --parameter-overrides last: it takes every value up to the next option.
     exec python tools/sam_offline.py local invoke "$@" -t "$DEPLOY_TEMPLATE" \
-      --env-vars "$ENV_FILE" --parameter-overrides Architecture=x86_64
+      --env-vars "$ENV_FILE" --skip-pull-image --parameter-overrides Architecture=x86_64
     ;;
   start-api)
     shift
@@ -102,7 +103,7 @@ case ${1:-} in
     build_local_caller
     echo "API on http://127.0.0.1:3000/tasks as the caller in $ENV_FILE (Ctrl-C stops it)"
     exec python tools/sam_offline.py local start-api --host 127.0.0.1 --port 3000 \
-      --warm-containers LAZY "$@" -t "$LOCAL_TEMPLATE" --env-vars "$ENV_FILE" \
+      --warm-containers LAZY "$@" -t "$LOCAL_TEMPLATE" --env-vars "$ENV_FILE" --skip-pull-image \
       --parameter-overrides Architecture=x86_64
     ;;
   check)
@@ -158,13 +159,12 @@ PY
     timed "deployment build: cargo lambda build --release, sam build" build_deploy
     timed "local-caller build" build_local_caller
     timed "in-process runner" cargo build --quiet -p dev-tools --bin invoke-event
-    timed "sam local invoke of every event" \
-      python tools/sam_local_check.py invoke "$DEPLOY_TEMPLATE" "$WORK/check-env.json"
-    timed "sam local start-api" \
-      python tools/sam_local_check.py start-api "$LOCAL_TEMPLATE" "$WORK/check-env.json"
+    timed "sam local invoke of every event, then start-api (tests/sam_local)" \
+      python -m pytest tests/sam_local --deploy-template "$DEPLOY_TEMPLATE" \
+      --local-caller-template "$LOCAL_TEMPLATE" --env-file "$WORK/check-env.json"
     ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

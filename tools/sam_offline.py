@@ -1,20 +1,24 @@
-"""SAM CLI, offline and on loopback: `.venv/bin/python tools/sam_offline.py <sam arguments>`.
+"""SAM CLI on loopback: `.venv/bin/python tools/sam_offline.py <sam arguments>` (tools/sam-local.sh).
 
-Runs the SAM CLI of the venv (pinned in tools/requirements-test.txt) with these changes:
+SAM's own switches do most of it, and the callers use them (docs/sam-local.md): an environment
+without AWS credentials, profile or instance metadata (offline_environment: SAM then calls no
+AWS API, STS included, and gives the Lambda containers its dummy keys, never yours),
+SAM_CLI_TELEMETRY=0, and `--skip-pull-image` on every `sam local` command. What none of them
+does in SAM CLI 1.170, this adds by wrapping docker-py's public `containers.create`:
 
-- SAM itself gets no AWS credentials, profile or instance metadata: it never calls AWS (no
-  STS look-up of the account), and the Lambda containers get dummy credentials, never yours;
-- no telemetry, no check for a newer version (PyPI), no image pull (`--skip-pull-image` is
-  added to `sam local` commands, and pulling raises);
-- Lambda containers run on the host's network (the engine that tools/docker-engine.sh
-  starts has no bridge): the runtime interface emulator listens on 127.0.0.1 at the port
-  SAM calls, and each container's runtime API gets a free loopback port of its own;
+- Lambda containers on the host's network (the engine that tools/docker-engine.sh starts has
+  no bridge; SAM ignores `--docker-network host`, aws/aws-sam-cli#3609): the runtime interface
+  emulator listens on 127.0.0.1 at the port SAM calls, and each container's runtime API gets
+  a free loopback port of its own;
 - a Lambda container whose DynamoDB endpoint (AWS_ENDPOINT_URL_DYNAMODB, else
-  AWS_ENDPOINT_URL) is not a loopback URL is refused before it is created: a function run
-  through this wrapper cannot reach a real DynamoDB table.
+  AWS_ENDPOINT_URL) or any other AWS_ENDPOINT_URL* is not a loopback URL is refused before it
+  is created: a function run through this wrapper cannot reach a real DynamoDB table.
+
+And it turns off SAM's check for a newer version on PyPI, which has no switch
+(aws/aws-sam-cli#3709): the one patch of SAM itself, which fails loudly if SAM renames it.
 
 With SAM_OFFLINE_ENV_RECORD=FILE, each Lambda container's variable names (and its
-TASKS_LOCAL_CALLER_ID) are appended to FILE as a JSON line, for tools/sam_local_check.py.
+TASKS_LOCAL_CALLER_ID) are appended to FILE as a JSON line, for tests/sam_local.
 """
 
 import ipaddress
@@ -42,6 +46,7 @@ CREDENTIAL_VARIABLES = (
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     "AWS_ACCOUNT_ID",
 )
+# The keys of tools/local_eventbridge.py's own client (it imports them): never an identity.
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 RIE_PORT_IN_CONTAINER = "8080"
 
@@ -94,10 +99,6 @@ def lambda_container_arguments(kwargs):
     for name, value in env.items():
         if name.startswith("AWS_ENDPOINT_URL") and value and not is_loopback_url(value):
             refuse(f"{name} is {value!r}, not a loopback URL")
-    env.pop("AWS_SESSION_TOKEN", None)
-    env.update(DUMMY_CREDENTIALS)
-    env["AWS_EC2_METADATA_DISABLED"] = "true"
-    kwargs["environment"] = env
     record = os.environ.get("SAM_OFFLINE_ENV_RECORD")
     if record:  # for checks: what the function was given (names, and the local caller)
         with open(record, "a") as f:
@@ -113,7 +114,6 @@ def lambda_container_arguments(kwargs):
         refuse(f"unexpected ports to publish {ports!r} (debugging is not supported here)")
     host_port = published[1] if isinstance(published, tuple) else published
     kwargs["network_mode"] = "host"
-    kwargs.pop("dns", None)
     entrypoint = list(kwargs.get("entrypoint") or ["/var/rapid/aws-lambda-rie"])
     entrypoint += [
         "--runtime-interface-emulator-address",
@@ -126,9 +126,7 @@ def lambda_container_arguments(kwargs):
 
 
 def patch_docker():
-    from docker.api.image import ImageApiMixin
     from docker.models.containers import ContainerCollection
-    from docker.models.images import ImageCollection
 
     create = ContainerCollection.create
 
@@ -138,17 +136,14 @@ def patch_docker():
             kwargs = lambda_container_arguments(kwargs)
         return create(self, image, command, **kwargs)
 
-    def no_pull(self, repository, *args, **kwargs):
-        raise RuntimeError(f"sam_offline: pulling {repository} is disabled (no registry here)")
-
     ContainerCollection.create = create_on_host_network
-    ImageCollection.pull = no_pull
-    ImageApiMixin.pull = no_pull
 
 
 def patch_version_check():
     from samcli.lib.utils import version_checker
 
+    if not hasattr(version_checker, "_inform_newer_version"):
+        sys.exit("sam_offline: this SAM CLI checks for new versions elsewhere: update patch_version_check")
     version_checker._inform_newer_version = lambda force_check=False: None
 
 
@@ -156,13 +151,9 @@ def main():
     offline_environment()
     patch_docker()
     patch_version_check()
-    args = sys.argv[1:]
-    runs_functions = args[:2] in (["local", "invoke"], ["local", "start-api"], ["local", "start-lambda"])
-    if runs_functions and "--skip-pull-image" not in args and "--help" not in args:
-        args.append("--skip-pull-image")
     from samcli.cli.main import cli
 
-    sys.argv = ["sam", *args]
+    sys.argv = ["sam", *sys.argv[1:]]
     sys.exit(cli())
 
 

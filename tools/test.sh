@@ -78,16 +78,13 @@ stop_on_exit $!
 export AWS_ENDPOINT_URL_EVENTBRIDGE="http://127.0.0.1:$EVENTS_PORT" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$EVENTS_PORT"
 python3 tools/local_eventbridge.py wait || { cat target/moto.log; exit 1; }
 
-step "tools/test_user_token.py (make e2e's test users) against moto's Cognito"
-python3 tools/test_user_token_check.py "http://127.0.0.1:$EVENTS_PORT"
-
-step "make dev's stack end to end: the e2e contract suite (make e2e), then the Postman collection (newman), through cargo lambda watch"
+step "make dev's stack end to end: the e2e contract suite (tests/e2e, make e2e), then the Postman collection (newman), through cargo lambda watch"
 API_PORT=$(tools/free-port.sh)
 TASKS_LOCAL_CALLER_ID=e2e-local setsid cargo lambda watch --features local-caller --invoke-address 127.0.0.1 \
   --invoke-port "$API_PORT" > target/e2e-watch.log 2>&1 &
 watch=$!
 stop_on_exit $watch
-python3 tools/e2e.py "http://127.0.0.1:$API_PORT" || { cat target/e2e-watch.log; exit 1; }
+BASE_URL="http://127.0.0.1:$API_PORT" python3 -m pytest tests/e2e || { cat target/e2e-watch.log; exit 1; }
 # The collection as a Postman user runs it, in order: create, read, update, delete (docs/web.md).
 NO_PROXY=127.0.0.1 node_modules/.bin/newman run docs/postman_collection.json --color off \
   -e docs/task-api-local.postman_environment.json --env-var "baseUrl=http://127.0.0.1:$API_PORT" ||

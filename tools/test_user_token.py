@@ -12,7 +12,8 @@ nowhere), it creates the user if needed, sets the password, and signs in with
 ADMIN_USER_PASSWORD_AUTH, which the app client allows for exactly this (docs/security.md).
 It prints the ID token and nothing else. `--delete` removes the user instead.
 
-`make test` runs it against moto's Cognito on loopback (tools/test_user_token_check.py).
+The deploy pipeline's e2e job (tools/pipeline.sh) runs it against dev's user pool on every
+push to main, before prod: that run is its test.
 """
 
 import argparse
