@@ -1,6 +1,6 @@
 //! Sends API Gateway REST proxy events to the handlers in-process, as the four Lambda
 //! binaries would, and prints each answer as a proxy response: what `sam local invoke`
-//! of the same event must answer (tools/sam_local_check.py compares the two).
+//! of the same event must answer (tests/sam_local/test_invoke.py compares the two).
 //!
 //! One request per line on stdin, `{"function": "create-task", "event": {...}}`; for each,
 //! one line on stdout, `invoke_event: {"statusCode": 201, "multiValueHeaders": {...},
