@@ -56,7 +56,7 @@ pub struct BatchReport {
     pub records: usize,
     /// Events published (records before the first failure).
     pub published: usize,
-    /// Records that are no task's (idempotency records).
+    /// Records that are no task's (idempotency records, owners' task counts).
     pub skipped: usize,
     /// The records to retry: the first that could not be published, and all after it.
     pub failures: Vec<DynamoDbBatchItemFailure>,
@@ -377,6 +377,22 @@ mod tests {
         assert_eq!(handler.publisher().request_sizes(), [10, 10, 5]);
         assert_eq!(handler.publisher().published_keys(), sequences(0..25));
         assert_eq!((report.published, report.failures.len()), (25, 0));
+    }
+
+    #[tokio::test]
+    async fn an_owner_s_task_count_is_skipped() {
+        let mut records = inserts(2);
+        let count = crate::store::items::TaskCount {
+            task_id: crate::store::items::task_count_id(&pending_task().owner),
+            task_count: 1,
+            last_write_id: Some("w".into()),
+        };
+        let image = serde_dynamo::to_item(&count).unwrap();
+        records.insert(1, record("INSERT", "count", None, Some(image)));
+        let handler = StreamHandler::new(FakeBus::default());
+        let report = handler.process(batch(records), None).await;
+        assert_eq!((report.published, report.skipped), (2, 1));
+        assert!(report.failures.is_empty());
     }
 
     #[tokio::test]

@@ -43,7 +43,7 @@ use serde::Serialize;
 
 use crate::api::TaskView;
 use crate::domain::{Status, Task, UserId};
-use crate::store::items::{IDEMPOTENCY_KEY_PREFIX, TaskItem};
+use crate::store::items::{IDEMPOTENCY_KEY_PREFIX, TASK_COUNT_KEY_PREFIX, TaskItem};
 
 pub use client::eventbridge_client;
 pub use handler::StreamHandler;
@@ -204,7 +204,7 @@ pub enum RecordError {
 }
 
 /// The event of one stream record: `Ok(None)` for a record that is no task's (an
-/// idempotency record).
+/// idempotency record, an owner's task count).
 pub fn task_event(record: EventRecord) -> Result<Option<TaskEvent>, RecordError> {
     let change = record.change;
     let dedup_key = change
@@ -219,7 +219,9 @@ pub fn task_event(record: EventRecord) -> Result<Option<TaskEvent>, RecordError>
             _ => None,
         })
         .unwrap_or_default();
-    if key.starts_with(IDEMPOTENCY_KEY_PREFIX) {
+    // Not a task: an idempotency record, or an owner's task count. The stream mapping's
+    // filter keeps them away; if one reaches the function anyway, it is skipped, not poison.
+    if key.starts_with(IDEMPOTENCY_KEY_PREFIX) || key.starts_with(TASK_COUNT_KEY_PREFIX) {
         return Ok(None);
     }
     let image = |item: serde_dynamo::Item, event_name, image| {
