@@ -386,6 +386,7 @@ mod tests {
             task_id: crate::store::items::task_count_id(&pending_task().owner),
             task_count: 1,
             last_write_id: Some("w".into()),
+            last_release_id: None,
         };
         let image = serde_dynamo::to_item(&count).unwrap();
         records.insert(1, record("INSERT", "count", None, Some(image)));

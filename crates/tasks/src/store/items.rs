@@ -77,6 +77,9 @@ pub struct TaskCount {
     /// was lost finds its own id here instead of counting twice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_write_id: Option<String>,
+    /// The same for the write that last counted down (a delete, or a create that put nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_release_id: Option<String>,
 }
 
 /// The record that makes a keyed create idempotent: the task it creates, written before
