@@ -147,14 +147,13 @@ impl DynamoTaskStore {
     /// The stored task, whoever's it is, and the id of the write that last changed it: only
     /// to explain a refused write.
     async fn read(&self, id: TaskId) -> Result<Option<(Task, Option<String>)>, StoreError> {
-        let Some(mut item) = self.get_item(&id.to_string()).await? else {
+        let key = id.to_string();
+        let Some(item) = self.get_item(&key).await? else {
             return Ok(None);
         };
-        let write_id = match item.remove("writeId") {
-            Some(AttributeValue::S(write_id)) => Some(write_id),
-            _ => None,
-        };
-        Ok(Some((task_from_item(item)?, write_id)))
+        let mut item: TaskItem = items::from_item(item, &key)?;
+        let write_id = item.write_id.take();
+        Ok(Some((item.into_task()?, write_id)))
     }
 
     /// Puts a new task as the write `write_id`; never overwrites. A put refused because the
@@ -210,37 +209,68 @@ impl DynamoTaskStore {
         }
     }
 
+    /// Changes `owner`'s task count by one, as the write `write_id`: up while below the
+    /// limit, down while above zero (tasks created before counting began were never
+    /// counted). The write's id is kept beside the count, apart for ups and downs, so the
+    /// SDK's retry of a change whose answer was lost finds it and is refused, not applied
+    /// twice. `Ok(false)`: DynamoDB refused the change by its condition.
+    async fn change_count(
+        &self,
+        owner: &UserId,
+        write_id: &str,
+        up: bool,
+    ) -> Result<bool, StoreError> {
+        let (update, condition) = if up {
+            (
+                "SET #taskCount = if_not_exists(#taskCount, :zero) + :one, #lastWriteId = :writeId",
+                "(attribute_not_exists(#taskCount) OR #taskCount < :limit) \
+                 AND (attribute_not_exists(#lastWriteId) OR #lastWriteId <> :writeId)",
+            )
+        } else {
+            (
+                "SET #taskCount = #taskCount - :one, #lastReleaseId = :writeId",
+                "#taskCount > :zero \
+                 AND (attribute_not_exists(#lastReleaseId) OR #lastReleaseId <> :writeId)",
+            )
+        };
+        let mut values = Item::from([
+            (":zero".into(), AttributeValue::N("0".into())),
+            (":one".into(), AttributeValue::N("1".into())),
+            (":writeId".into(), s(write_id)),
+        ]);
+        if up {
+            values.insert(
+                ":limit".into(),
+                AttributeValue::N(self.task_limit.to_string()),
+            );
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("taskId", s(task_count_id(owner)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(attribute_names(&[update, condition])))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if is_condition_failure(&error) => Ok(false),
+            Err(error) => Err(classify(error)),
+        }
+    }
+
     /// Counts one more task for `owner`, as the write `write_id`, if the owner holds fewer
-    /// than the limit; else [`StoreError::TaskLimitReached`]. A retry of our own count (its
-    /// answer lost) finds our write id on the count and does not count again.
+    /// than the limit; else [`StoreError::TaskLimitReached`].
     async fn count_up(&self, owner: &UserId, write_id: &str) -> Result<(), StoreError> {
         let key = task_count_id(owner);
         for _ in 0..MAX_UPDATE_ATTEMPTS {
-            let update = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("taskId", s(&key))
-                .update_expression(
-                    "SET #taskCount = if_not_exists(#taskCount, :zero) + :one, #lastWriteId = :writeId",
-                )
-                .condition_expression(
-                    "(attribute_not_exists(#taskCount) OR #taskCount < :limit) \
-                     AND (attribute_not_exists(#lastWriteId) OR #lastWriteId <> :writeId)",
-                )
-                .expression_attribute_names("#taskCount", "taskCount")
-                .expression_attribute_names("#lastWriteId", "lastWriteId")
-                .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-                .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .expression_attribute_values(":limit", AttributeValue::N(self.task_limit.to_string()))
-                .expression_attribute_values(":writeId", s(write_id))
-                .send()
-                .await;
-            match update {
-                Ok(_) => return Ok(()),
-                Err(error) if is_condition_failure(&error) => {}
-                Err(error) => return Err(classify(error)),
+            if self.change_count(owner, write_id, true).await? {
+                return Ok(());
             }
+            // Refused: our own earlier try, the limit, or a change in between. The count says.
             let Some(item) = self.get_item(&key).await? else {
                 continue;
             };
@@ -253,7 +283,6 @@ impl DynamoTaskStore {
                     limit: self.task_limit,
                 });
             }
-            // Below the limit now: another write changed the count in between; again.
         }
         Err(StoreError::Unavailable(
             "the task count kept changing".into(),
@@ -261,34 +290,14 @@ impl DynamoTaskStore {
     }
 
     /// Counts one task fewer for `owner` after the write `write_id` removed one (or a
-    /// counted create did not put it). Never below zero: tasks created before counting
-    /// began were never counted. A retry of our own count (its answer lost) does nothing.
-    /// A failure is logged, not returned: the task is gone either way, and a count left
-    /// one too high only makes the limit stricter by one.
+    /// counted create did not put it). A failure is logged, not returned: the task is gone
+    /// either way, and a count left one too high only makes the limit stricter by one.
     async fn count_down(&self, owner: &UserId, write_id: &str) {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("taskId", s(task_count_id(owner)))
-            .update_expression("SET #taskCount = #taskCount - :one, #lastReleaseId = :writeId")
-            .condition_expression(
-                "#taskCount > :zero AND (attribute_not_exists(#lastReleaseId) OR #lastReleaseId <> :writeId)",
-            )
-            .expression_attribute_names("#taskCount", "taskCount")
-            .expression_attribute_names("#lastReleaseId", "lastReleaseId")
-            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":writeId", s(write_id))
-            .send()
-            .await;
-        match update {
-            Ok(_) => {}
-            Err(error) if is_condition_failure(&error) => {}
-            Err(error) => tracing::warn!(
-                error = %DisplayErrorContext(&error),
+        if let Err(error) = self.change_count(owner, write_id, false).await {
+            tracing::warn!(
+                error = ?error,
                 "could not count down the owner's tasks; their count stays one too high"
-            ),
+            );
         }
     }
 
@@ -308,12 +317,12 @@ impl DynamoTaskStore {
 
     /// A later request with the key: the same request is answered with the first task
     /// (finishing its creation if the first request stopped half-way), another is refused.
-    async fn replay(&self, record_id: &str, fingerprint: &str) -> Result<Creation, StoreError> {
-        // Gone between our refused put and this read: it expired just now. Rare enough
-        // that the client's retry (503) is the simplest correct answer.
-        let item = self.get_item(record_id).await?.ok_or_else(|| {
-            StoreError::Unavailable("idempotency record expired mid-request".into())
-        })?;
+    async fn replay(
+        &self,
+        record_id: &str,
+        item: Item,
+        fingerprint: &str,
+    ) -> Result<Creation, StoreError> {
         let record: IdempotencyRecord = items::from_item(item, record_id)?;
         if record.request_hash != fingerprint {
             return Err(StoreError::IdempotencyKeyReused);
@@ -365,7 +374,7 @@ impl TaskStore for DynamoTaskStore {
             // At the limit, a retry of a request that created its task is still answered.
             Err(StoreError::TaskLimitReached { limit }) => {
                 return match self.get_item(&record_id).await? {
-                    Some(_) => self.replay(&record_id, &fingerprint).await,
+                    Some(item) => self.replay(&record_id, item, &fingerprint).await,
                     None => Err(StoreError::TaskLimitReached { limit }),
                 };
             }
@@ -396,7 +405,12 @@ impl TaskStore for DynamoTaskStore {
             Err(error) if is_condition_failure(&error) => {
                 // The key's first request counted its task; this one creates none.
                 self.count_down(&task.owner, &write_id).await;
-                self.replay(&record_id, &fingerprint).await
+                // Gone between our refused put and this read: it expired just now. Rare
+                // enough that the client's retry (503) is the simplest correct answer.
+                let item = self.get_item(&record_id).await?.ok_or_else(|| {
+                    StoreError::Unavailable("idempotency record expired mid-request".into())
+                })?;
+                self.replay(&record_id, item, &fingerprint).await
             }
             Err(error) => Err(classify(error)),
         }
