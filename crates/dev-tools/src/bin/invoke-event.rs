@@ -20,18 +20,14 @@ use serde_json::{Value, json};
 use tasks::Config;
 use tasks::api::App;
 use tasks::api::routes::Function;
-use tasks::store::{DynamoTaskStore, dynamodb_client};
+use tasks::store::DynamoTaskStore;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     // It writes to the table it is given: only ever a local one.
     tasks::store::local_endpoint()?;
     let config = Config::from_env()?;
-    let app = App::new(
-        DynamoTaskStore::new(dynamodb_client().await, &config.table_name)
-            .with_task_limit(config.max_tasks_per_owner),
-        config,
-    );
+    let app = App::new(DynamoTaskStore::connect(&config).await, config);
     for line in std::io::stdin().lock().lines() {
         let line = line?;
         if line.trim().is_empty() {

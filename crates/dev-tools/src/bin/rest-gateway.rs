@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use tasks::Config;
 use tasks::api::App;
 use tasks::api::routes::{self, Resource};
-use tasks::store::{DynamoTaskStore, dynamodb_client};
+use tasks::store::DynamoTaskStore;
 use tokio::net::TcpListener;
 
 const JSON: (HeaderName, &str) = (header::CONTENT_TYPE, "application/json");
@@ -56,8 +56,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     // It writes to the table it is given: only ever a local one.
     tasks::store::local_endpoint()?;
     let config = Config::from_env()?;
-    let store = DynamoTaskStore::new(dynamodb_client().await, &config.table_name)
-        .with_task_limit(config.max_tasks_per_owner);
+    let store = DynamoTaskStore::connect(&config).await;
     // The claims API Gateway's Cognito authorizer passes: an ID token of an allowed client.
     let client = config
         .allowed_client_ids
