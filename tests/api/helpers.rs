@@ -259,8 +259,13 @@ impl TestApi {
         into_test_response(response)
     }
 
+    /// `POST /tasks` with this body, whatever the answer.
+    pub async fn post_task(&self, body: Value) -> TestResponse {
+        self.send(with_body(self.event("create-task"), &body)).await
+    }
+
     pub async fn create(&self, body: Value) -> Value {
-        let response = self.send(with_body(self.event("create-task"), &body)).await;
+        let response = self.post_task(body).await;
         assert_eq!(response.status, 201, "{}", response.body);
         response.body["task"].clone()
     }

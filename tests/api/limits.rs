@@ -12,12 +12,7 @@ async fn a_create_past_the_owner_s_task_limit_is_a_409_problem_and_creates_nothi
     let first = api.create(json!({"title": "one"})).await;
     api.create(json!({"title": "two"})).await;
 
-    let refused = api
-        .send(with_body(
-            api.event("create-task"),
-            &json!({"title": "three"}),
-        ))
-        .await;
+    let refused = api.post_task(json!({"title": "three"})).await;
     assert_eq!(refused.status, 409, "{}", refused.body);
     assert_eq!(refused.header("content-type"), "application/problem+json");
     assert!(
@@ -36,12 +31,7 @@ async fn a_create_past_the_owner_s_task_limit_is_a_409_problem_and_creates_nothi
     // Deleting one makes room for one.
     assert_eq!(api.delete(&task_id(&first), None).await.status, 200);
     api.create(json!({"title": "three"})).await;
-    let again = api
-        .send(with_body(
-            api.event("create-task"),
-            &json!({"title": "four"}),
-        ))
-        .await;
+    let again = api.post_task(json!({"title": "four"})).await;
     assert_eq!(again.status, 409);
 }
 
@@ -56,9 +46,7 @@ async fn the_limit_counts_each_owner_s_own_tasks_only() {
     // Shared with Alice, Bob's task is not hers to count.
     alice.create(json!({"title": "alice's"})).await;
     for api in [&alice, &bob] {
-        let refused = api
-            .send(with_body(api.event("create-task"), &json!({"title": "x"})))
-            .await;
+        let refused = api.post_task(json!({"title": "x"})).await;
         assert_eq!(refused.status, 409, "{}", refused.body);
     }
 }
@@ -91,9 +79,7 @@ async fn racing_creates_never_pass_the_limit_and_each_refused_one_gives_its_coun
         let api = Arc::clone(&api);
         creates.push(tokio::spawn(async move {
             let body = json!({ "title": format!("racer {n}") });
-            api.send(with_body(api.event("create-task"), &body))
-                .await
-                .status
+            api.post_task(body).await.status
         }));
     }
     let mut statuses = Vec::new();
