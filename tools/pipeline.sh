@@ -7,10 +7,11 @@
 #   tools/pipeline.sh e2e dev|prod      make e2e against the stage, as a throwaway test user
 #
 # deploy reads EXECUTION_ROLE (the role CloudFormation deploys with) and ARTIFACTS_BUCKET
-# from the environment (pipeline/stage.yaml's and github-deploy.yaml's outputs). It uploads under the stage's
-# own prefix of the bucket (the stack's name), passes the stage's permissions boundary
-# (<stack>-boundary, in the execution role's account), which that role requires of every role
-# it creates, and leaves API Gateway's account-wide logging role to the pipeline stack.
+# from the environment (the outputs of pipeline/stage.yaml and pipeline/github-deploy.yaml).
+# It uploads under the stage's own prefix of the bucket (the stack's name), passes the
+# stage's permissions boundary (<stack>-boundary, named so by pipeline/stage.yaml, in the
+# execution role's account), which that role requires of every role it creates, and leaves
+# API Gateway's account-wide logging role to the pipeline's account stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 action=${1:-} stage=${2:-}
