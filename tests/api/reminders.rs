@@ -473,6 +473,39 @@ fn expression(at: Timestamp) -> String {
 }
 
 #[tokio::test]
+async fn the_sample_firing_is_what_a_schedule_carries_and_its_task_is_not_due_here() {
+    let sample: ReminderInput = serde_json::from_value(crate::helpers::event("reminder-fired"))
+        .expect("events/reminder-fired.json is a reminder's input");
+    let (task, at) = sample.parse().unwrap();
+    assert_eq!(
+        sample,
+        ReminderInput::new(task, at),
+        "as task-events writes it"
+    );
+    type Memory = tasks::store::MemoryTaskStore;
+    let handler: DeliveryHandler<Memory, NoBus, SesMailer> =
+        DeliveryHandler::new(Memory::new(), NoBus, None);
+    assert_eq!(
+        handler.deliver(&sample).await.unwrap(),
+        DeliveryOutcome::NotDue,
+        "no such task: nothing is published (NoBus would fail)"
+    );
+}
+
+/// A bus that refuses everything: publishing to it fails the test's delivery.
+struct NoBus;
+
+impl tasks::events::EventPublisher for NoBus {
+    async fn put_events(
+        &self,
+        _: &[tasks::events::EventEntry],
+    ) -> Result<Vec<tasks::events::publisher::EntryOutcome>, tasks::events::publisher::PublishError>
+    {
+        Err(tasks::events::publisher::PublishError("no bus here".into()))
+    }
+}
+
+#[tokio::test]
 #[ignore = "needs make test's moto server"]
 async fn each_write_has_its_effect_on_the_tasks_one_schedule() {
     let stack = Stack::new().await;
