@@ -168,7 +168,8 @@ export interface components {
          *       "completedAt": null,
          *       "version": 1,
          *       "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
-         *       "assignee": null
+         *       "assignee": null,
+         *       "remindAt": null
          *     }
          */
         Task: {
@@ -209,6 +210,11 @@ export interface components {
             /** @description The caller who created the task (their `sub`); it never changes. */
             readonly ownerId: string;
             assignee: components["schemas"]["Assignee"];
+            /**
+             * Format: date-time
+             * @description When the task's owner and assignee are reminded of it, in UTC with milliseconds; `null` when there is no reminder.
+             */
+            remindAt: string | null;
         };
         /**
          * @description 1 to 200 characters (Unicode scalar values) after the server trims surrounding white
@@ -233,6 +239,13 @@ export interface components {
          */
         DueDate: string | null;
         /**
+         * Format: date-time
+         * @description When to remind the task's owner and assignee: an RFC 3339 date-time with an offset,
+         *     stored and returned in UTC with milliseconds, later than the moment of the write (else
+         *     400). Its owner only (the assignee gets 403). Independent of `dueDate`. `null` clears it.
+         */
+        RemindAt: string | null;
+        /**
          * @description The body of `POST /tasks`.
          * @example {
          *       "title": "Write report",
@@ -251,6 +264,7 @@ export interface components {
             dueDate?: components["schemas"]["DueDate"];
             tags?: components["schemas"]["Tags"];
             assignee?: components["schemas"]["Assignee"];
+            remindAt?: components["schemas"]["RemindAt"];
         };
         /**
          * @description The body of `PUT` and `PATCH /tasks/{taskId}`; at least one field.
@@ -267,6 +281,7 @@ export interface components {
             dueDate?: components["schemas"]["DueDate"];
             tags?: components["schemas"]["Tags"];
             assignee?: components["schemas"]["Assignee"];
+            remindAt?: components["schemas"]["RemindAt"];
         };
         /** @description The envelope of create and update. */
         TaskMessage: {
@@ -344,7 +359,8 @@ export interface components {
                  *         "completedAt": "2026-11-21T23:22:23.395Z",
                  *         "version": 2,
                  *         "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
-                 *         "assignee": "b7e2d4c1-9f3a-4e6b-8d25-61a0c3f9e7d2"
+                 *         "assignee": "b7e2d4c1-9f3a-4e6b-8d25-61a0c3f9e7d2",
+                 *         "remindAt": null
                  *       }
                  *     }
                  */
@@ -827,7 +843,8 @@ export interface operations {
                      *           "completedAt": null,
                      *           "version": 1,
                      *           "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
-                     *           "assignee": null
+                     *           "assignee": null,
+                     *           "remindAt": null
                      *         }
                      *       ],
                      *       "count": 1,
@@ -914,7 +931,8 @@ export interface operations {
                      *         "completedAt": null,
                      *         "version": 1,
                      *         "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
-                     *         "assignee": null
+                     *         "assignee": null,
+                     *         "remindAt": null
                      *       }
                      *     }
                      */
@@ -977,7 +995,8 @@ export interface operations {
                      *         "completedAt": null,
                      *         "version": 1,
                      *         "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
-                     *         "assignee": null
+                     *         "assignee": null,
+                     *         "remindAt": null
                      *       }
                      *     }
                      */
