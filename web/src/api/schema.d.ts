@@ -80,7 +80,7 @@ export interface paths {
          * @description A partial update, exactly like `PATCH`: fields that are absent stay as they are. Every
          *     successful update bumps `version` and `updatedAt`, even if the values are unchanged.
          *     Setting `status` to `completed` sets `completedAt` (kept if the task was already
-         *     completed); any other status clears it. `dueDate: null` clears the due date.
+         *     completed); any other status clears it. `dueDate: null` clears the due date, `remindAt: null` the reminder.
          *
          *     With `If-Match: "<version>"` the update applies only to that version, else 412 with the
          *     current version in `ETag`; `If-Match: *` matches any existing task. Without `If-Match`
@@ -110,8 +110,8 @@ export interface paths {
          * Change some fields of a task (partial update)
          * @description The same as `PUT` (both are partial updates): fields that are absent stay as they are.
          *     Every successful update bumps `version` and `updatedAt`. `If-Match` as for `PUT`.
-         *     The body is plain JSON, not JSON Merge Patch: `null` is accepted only for `dueDate` and
-         *     `assignee`. Who may change what is as for `PUT`.
+         *     The body is plain JSON, not JSON Merge Patch: `null` is accepted only for `dueDate`,
+         *     `remindAt` and `assignee`. Who may change what is as for `PUT`.
          */
         patch: operations["patchTask"];
         trace?: never;
@@ -160,6 +160,7 @@ export interface components {
          *       "status": "pending",
          *       "priority": "high",
          *       "dueDate": "2030-01-01T08:00:00.000Z",
+         *       "remindAt": null,
          *       "tags": [
          *         "work"
          *       ],
@@ -168,8 +169,7 @@ export interface components {
          *       "completedAt": null,
          *       "version": 1,
          *       "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
-         *       "assignee": null,
-         *       "remindAt": null
+         *       "assignee": null
          *     }
          */
         Task: {
@@ -189,6 +189,11 @@ export interface components {
              * @description In UTC with milliseconds, such as `2030-01-01T08:00:00.000Z`; `null` when there is none.
              */
             dueDate: string | null;
+            /**
+             * Format: date-time
+             * @description When the owner and the assignee are reminded, in UTC with milliseconds; `null` when there is no reminder.
+             */
+            remindAt: string | null;
             tags: components["schemas"]["Tags"];
             /**
              * Format: date-time
@@ -210,11 +215,6 @@ export interface components {
             /** @description The caller who created the task (their `sub`); it never changes. */
             readonly ownerId: string;
             assignee: components["schemas"]["Assignee"];
-            /**
-             * Format: date-time
-             * @description When the task's owner and assignee are reminded of it, in UTC with milliseconds; `null` when there is no reminder.
-             */
-            remindAt: string | null;
         };
         /**
          * @description 1 to 200 characters (Unicode scalar values) after the server trims surrounding white
@@ -241,8 +241,11 @@ export interface components {
         /**
          * Format: date-time
          * @description When to remind the task's owner and assignee: an RFC 3339 date-time with an offset,
-         *     stored and returned in UTC with milliseconds, later than the moment of the write (else
-         *     400). Its owner only (the assignee gets 403). Independent of `dueDate`. `null` clears it.
+         *     later than the moment of the request (else 400), stored and returned in UTC with
+         *     milliseconds. Only the owner sets it (the assignee gets 403). Independent of
+         *     `dueDate`: a client offers "an hour before the due date" by computing the time itself.
+         *     A reminder is delivered once, within two minutes of its time, unless the task was
+         *     completed, deleted or given another `remindAt` by then. `null` clears it.
          */
         RemindAt: string | null;
         /**
@@ -262,9 +265,9 @@ export interface components {
             status?: components["schemas"]["Status"];
             priority?: components["schemas"]["Priority"];
             dueDate?: components["schemas"]["DueDate"];
+            remindAt?: components["schemas"]["RemindAt"];
             tags?: components["schemas"]["Tags"];
             assignee?: components["schemas"]["Assignee"];
-            remindAt?: components["schemas"]["RemindAt"];
         };
         /**
          * @description The body of `PUT` and `PATCH /tasks/{taskId}`; at least one field.
@@ -279,9 +282,9 @@ export interface components {
             status?: components["schemas"]["Status"];
             priority?: components["schemas"]["Priority"];
             dueDate?: components["schemas"]["DueDate"];
+            remindAt?: components["schemas"]["RemindAt"];
             tags?: components["schemas"]["Tags"];
             assignee?: components["schemas"]["Assignee"];
-            remindAt?: components["schemas"]["RemindAt"];
         };
         /** @description The envelope of create and update. */
         TaskMessage: {
@@ -359,8 +362,7 @@ export interface components {
                  *         "completedAt": "2026-11-21T23:22:23.395Z",
                  *         "version": 2,
                  *         "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
-                 *         "assignee": "b7e2d4c1-9f3a-4e6b-8d25-61a0c3f9e7d2",
-                 *         "remindAt": null
+                 *         "assignee": "b7e2d4c1-9f3a-4e6b-8d25-61a0c3f9e7d2"
                  *       }
                  *     }
                  */
@@ -835,6 +837,7 @@ export interface operations {
                      *           "status": "pending",
                      *           "priority": "high",
                      *           "dueDate": "2030-01-01T08:00:00.000Z",
+                     *           "remindAt": null,
                      *           "tags": [
                      *             "work"
                      *           ],
@@ -843,8 +846,7 @@ export interface operations {
                      *           "completedAt": null,
                      *           "version": 1,
                      *           "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
-                     *           "assignee": null,
-                     *           "remindAt": null
+                     *           "assignee": null
                      *         }
                      *       ],
                      *       "count": 1,
@@ -923,6 +925,7 @@ export interface operations {
                      *         "status": "pending",
                      *         "priority": "high",
                      *         "dueDate": "2030-01-01T08:00:00.000Z",
+                     *         "remindAt": null,
                      *         "tags": [
                      *           "work"
                      *         ],
@@ -931,8 +934,7 @@ export interface operations {
                      *         "completedAt": null,
                      *         "version": 1,
                      *         "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
-                     *         "assignee": null,
-                     *         "remindAt": null
+                     *         "assignee": null
                      *       }
                      *     }
                      */
@@ -987,6 +989,7 @@ export interface operations {
                      *         "status": "pending",
                      *         "priority": "high",
                      *         "dueDate": "2030-01-01T08:00:00.000Z",
+                     *         "remindAt": null,
                      *         "tags": [
                      *           "work"
                      *         ],
@@ -995,8 +998,7 @@ export interface operations {
                      *         "completedAt": null,
                      *         "version": 1,
                      *         "ownerId": "3f1c9a7e-52d4-4b8e-9a61-0c2d7e5b8f14",
-                     *         "assignee": null,
-                     *         "remindAt": null
+                     *         "assignee": null
                      *       }
                      *     }
                      */
