@@ -8,6 +8,8 @@
 //!   function, `task-events`);
 //! - [`reminders`]: each task's reminder scheduled from the stream (`task-events`) and
 //!   delivered once when due (`task-reminders`);
+//! - [`account`]: `DELETE /account`: the user pool's user deleted, then their data purged
+//!   by a worker (`delete-account`, `account-purge`);
 //! - [`config`] and [`telemetry`]: start-up.
 
 /// Defines a closed set of names as an enum, so that a misspelt name cannot exist past
@@ -57,6 +59,7 @@ macro_rules! budgeted_client {
     }};
 }
 
+pub mod account;
 pub mod api;
 pub mod config;
 mod digest;

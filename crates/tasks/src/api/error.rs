@@ -61,6 +61,14 @@ pub enum ApiError {
     TaskLimitReached { limit: u32 },
     #[error("storage unavailable")]
     Unavailable(#[source] StoreError),
+    /// A service other than DynamoDB (the user pool, a queue) failed or timed out, after
+    /// its client's retries.
+    #[error("{service} unavailable")]
+    ServiceUnavailable {
+        service: &'static str,
+        #[source]
+        source: crate::store::ErrorSource,
+    },
     #[error("internal error")]
     Internal(#[source] StoreError),
     /// The function lacks configuration that this request needs.
@@ -163,7 +171,7 @@ impl ApiError {
                 "Task limit reached",
                 format!("you already have {limit} tasks, the most this service keeps for one user; delete some to create more").into(),
             ),
-            Self::Unavailable(_) => (
+            Self::Unavailable(_) | Self::ServiceUnavailable { .. } => (
                 S::SERVICE_UNAVAILABLE,
                 "service-unavailable",
                 "Service unavailable",
@@ -233,7 +241,7 @@ impl ApiError {
                     headers.insert(header::ETAG, etag);
                 }
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::ServiceUnavailable { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
             }
             _ => {}
@@ -255,6 +263,18 @@ impl ApiError {
                 let chain: Vec<String> = causes.map(ToString::to_string).collect();
                 let error = chain.join(": ");
                 tracing::error!(request_id, kind = self.kind(), error, "request failed");
+            }
+            Self::ServiceUnavailable { service, source } => {
+                let causes = std::iter::successors(Some(&**source as &dyn Error), |&e| e.source());
+                let chain: Vec<String> = causes.map(ToString::to_string).collect();
+                let error = chain.join(": ");
+                tracing::error!(
+                    request_id,
+                    kind = self.kind(),
+                    service,
+                    error,
+                    "request failed"
+                );
             }
             Self::Misconfigured(error) => {
                 tracing::error!(request_id, kind = self.kind(), error, "request failed");

@@ -1,0 +1,19 @@
+//! The `account-purge` Lambda function: the jobs of the account purge queue, each one pass
+//! over a deleted user's data. Wiring only; the behaviour is in `tasks::account`.
+
+use lambda_runtime::{Error, run, service_fn};
+use tasks::account::{PurgeWorker, SqsPurgeQueue};
+use tasks::config::PurgeConfig;
+use tasks::store::DynamoTaskStore;
+use tasks::telemetry;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = PurgeConfig::from_env()?;
+    // Clients built once per execution environment and reused by every invocation.
+    let store = DynamoTaskStore::connect_to(&config.table_name).await;
+    let queue = SqsPurgeQueue::connect(&config.queue.url, &config.queue.endpoint).await;
+    let worker = PurgeWorker::new(store, queue);
+    run(service_fn(|event| worker.handle(event))).await
+}
