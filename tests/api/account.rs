@@ -533,7 +533,7 @@ async fn a_deleted_account_is_signed_out_deleted_and_purged_to_the_last_item() {
 
 /// An account at a high task count, deleted by one worker well within an invocation: the
 /// tests use 300 tasks; `ACCOUNT_PURGE_BENCH_TASKS=10000` measures the figure in
-/// docs/cost.md (tools/bench-account-purge.sh).
+/// docs/cost.md (tools/cost.py, `ACCOUNT_PURGE_MEASURED`), printed with `--nocapture`.
 #[tokio::test]
 #[ignore = "needs make test's local DynamoDB"]
 async fn an_account_at_a_high_task_count_is_purged_within_minutes() {
