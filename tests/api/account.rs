@@ -9,7 +9,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_cognitoidentityprovider::types::UsernameAttributeType;
+use aws_sdk_cognitoidentityprovider::types::{
+    AuthFlowType, ExplicitAuthFlowsType, UsernameAttributeType,
+};
 use serde_json::{Value, json};
 use tasks::account::{
     AccountDeletion, CognitoUserPool, Pass, PurgeMessage, PurgeOutcome, PurgeWorker, SqsPurgeQueue,
@@ -345,6 +347,17 @@ async fn nothing_of_the_user_is_left_in_the_table() {
 /// A user of a fresh user pool on moto, as the stack's pool makes them (email as username:
 /// the username is the `sub`); the pool's client and the user's id.
 async fn pool_with_user() -> (aws_sdk_cognitoidentityprovider::Client, String, UserId) {
+    let (cognito, pool, user, _) = pool_with_signed_in_user().await;
+    (cognito, pool, user)
+}
+
+/// The same, signed in: also an app client of the pool, and a refresh token it issued.
+async fn pool_with_signed_in_user() -> (
+    aws_sdk_cognitoidentityprovider::Client,
+    String,
+    UserId,
+    (String, String),
+) {
     let moto = moto_endpoint("AWS_ENDPOINT_URL_EVENTBRIDGE");
     let sdk_config = aws_config::from_env().load().await;
     let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
@@ -364,8 +377,63 @@ async fn pool_with_user() -> (aws_sdk_cognitoidentityprovider::Client, String, U
         .unwrap()
         .id
         .unwrap();
-    let user = add_user(&cognito, &pool, &format!("leaving-{unique}@example.com")).await;
-    (cognito, pool, user)
+    let address = format!("leaving-{unique}@example.com");
+    let user = add_user(&cognito, &pool, &address).await;
+    let client = cognito
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("web")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    let password = "Correct-Horse-9-Battery";
+    cognito
+        .admin_set_user_password()
+        .user_pool_id(&pool)
+        .username(user.as_str())
+        .password(password)
+        .permanent(true)
+        .send()
+        .await
+        .unwrap();
+    let refresh = cognito
+        .admin_initiate_auth()
+        .user_pool_id(&pool)
+        .client_id(&client)
+        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+        .auth_parameters("USERNAME", &address)
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await
+        .unwrap()
+        .authentication_result
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    (cognito, pool, user, (client, refresh))
+}
+
+/// Whether the session's refresh token still gets new tokens from the pool.
+async fn refreshes(
+    cognito: &aws_sdk_cognitoidentityprovider::Client,
+    pool: &str,
+    (client, refresh): &(String, String),
+) -> bool {
+    cognito
+        .admin_initiate_auth()
+        .user_pool_id(pool)
+        .client_id(client)
+        .auth_flow(AuthFlowType::RefreshTokenAuth)
+        .auth_parameters("REFRESH_TOKEN", refresh)
+        .send()
+        .await
+        .is_ok()
 }
 
 /// A queue of its own on moto, its client and its URL.
@@ -422,7 +490,8 @@ async fn receive_all(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<PurgeMessage> 
 #[tokio::test]
 #[ignore = "needs make test's moto server and local DynamoDB"]
 async fn a_deleted_account_is_signed_out_deleted_and_purged_to_the_last_item() {
-    let (cognito, pool, sub) = pool_with_user().await;
+    let (cognito, pool, sub, session) = pool_with_signed_in_user().await;
+    assert!(refreshes(&cognito, &pool, &session).await, "signed in");
     let (sqs, url) = queue().await;
     let moto = moto_endpoint("AWS_ENDPOINT_URL_EVENTBRIDGE");
     let sqs_endpoint = moto_endpoint("AWS_ENDPOINT_URL_SQS");
@@ -459,6 +528,10 @@ async fn a_deleted_account_is_signed_out_deleted_and_purged_to_the_last_item() {
         gone.as_service_error()
             .map(|e| e.is_user_not_found_exception()),
         Some(true)
+    );
+    assert!(
+        !refreshes(&cognito, &pool, &session).await,
+        "no new token for the session"
     );
     // The request does not delete the data itself: the worker does.
     assert_eq!(listed(&api, "owned").await.len(), 3);
@@ -605,4 +678,79 @@ fn the_account_event_is_routed_to_delete_account() {
         tasks::api::routes::find(tasks::api::routes::Resource::of(&request), request.method())
             .unwrap();
     assert_eq!(route.function.as_str(), "delete-account");
+}
+
+/// The jobs are queued before the user is touched: when the queue cannot take them, the
+/// answer is 503 and the user can still sign in and try again.
+#[tokio::test]
+#[ignore = "needs make test's moto server and local DynamoDB"]
+async fn when_the_purge_cannot_be_queued_the_user_is_kept_and_may_retry() {
+    let (cognito, pool, sub) = pool_with_user().await;
+    let moto = moto_endpoint("AWS_ENDPOINT_URL_EVENTBRIDGE");
+    let sqs_endpoint = moto_endpoint("AWS_ENDPOINT_URL_SQS");
+    let missing = format!("{sqs_endpoint}/123456789012/no-such-queue");
+    let base = TestApi::dynamodb().await;
+    let api = deleting(
+        TestApi {
+            app: base.app,
+            caller: sub.as_str().to_owned(),
+        },
+        AccountDeletion {
+            queue: Some(SqsPurgeQueue::connect(&missing, &sqs_endpoint).await),
+            pool: Some(CognitoUserPool::connect(&pool, &moto).await),
+        },
+    );
+    let task = api.create(json!({ "title": "kept" })).await;
+    let response = delete_account(&api).await;
+    assert_eq!(response.status, 503, "{}", response.body);
+    assert_eq!(response.header("retry-after"), "1");
+    assert_eq!(response.body["title"], "Service unavailable");
+    let kept = cognito
+        .admin_get_user()
+        .user_pool_id(&pool)
+        .username(sub.as_str())
+        .send()
+        .await;
+    assert!(kept.is_ok(), "the user is still there");
+    assert_eq!(api.get(&task_id(&task)).await.status, 200);
+}
+
+/// The worker as Lambda calls it: a batch's failed job reported by its message id, the
+/// others handled.
+#[tokio::test]
+#[ignore = "needs make test's moto server and local DynamoDB"]
+async fn a_batch_reports_only_its_failed_jobs() {
+    use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+
+    let (_, url) = queue().await;
+    let sqs_endpoint = moto_endpoint("AWS_ENDPOINT_URL_SQS");
+    let api = TestApi::dynamodb().await;
+    api.create(json!({ "title": "one" })).await;
+    let table = std::env::var("TABLE_NAME").unwrap();
+    let store = DynamoTaskStore::new(dynamodb_client().await, &table);
+    let worker = PurgeWorker::new(store, SqsPurgeQueue::connect(&url, &sqs_endpoint).await);
+    let message = |id: &str, body: String| {
+        let mut message = SqsMessage::default();
+        message.message_id = Some(id.into());
+        message.body = Some(body);
+        message
+    };
+    let mut event = SqsEvent::default();
+    event.records = vec![
+        message("good", PurgeMessage::first(&user(&api)).to_json()),
+        message("bad", "not a job".into()),
+    ];
+    let mut context = lambda_runtime::Context::default();
+    context.deadline = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap() + 60_000;
+    let response = worker
+        .handle(lambda_runtime::LambdaEvent::new(event, context))
+        .await
+        .unwrap();
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|failure| failure.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["bad"]);
+    assert!(listed(&api, "owned").await.is_empty());
 }

@@ -569,4 +569,79 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn account_deletion_needs_its_queue_and_pool_when_deployed() {
+        let deployed = [
+            ("ACCOUNT_PURGE_QUEUE_URL", "https://sqs.example/123/purge"),
+            ("AWS_ENDPOINT_URL_SQS", "https://sqs.example"),
+            ("USER_POOL_ID", "us-east-1_pool"),
+            (
+                "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+                "https://cognito-idp.example",
+            ),
+        ];
+        let config = DeletionConfig::from_lookup(lookup(&deployed)).unwrap();
+        assert_eq!(
+            config.queue,
+            Some(QueueConfig {
+                url: "https://sqs.example/123/purge".into(),
+                endpoint: "https://sqs.example".into()
+            })
+        );
+        assert_eq!(config.pool.unwrap().id, "us-east-1_pool");
+        // A queue or a pool without its endpoint is refused, never guessed.
+        for missing in [
+            "AWS_ENDPOINT_URL_SQS",
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+        ] {
+            let vars: Vec<_> = deployed
+                .into_iter()
+                .filter(|(n, _)| *n != missing)
+                .collect();
+            assert!(
+                matches!(DeletionConfig::from_lookup(lookup(&vars)), Err(ConfigError::Missing(name)) if name == missing),
+                "{missing}"
+            );
+        }
+        // Without either, only a local build starts (and purges in the request).
+        let local = DeletionConfig::from_lookup(lookup(&[]));
+        if cfg!(feature = "local-caller") {
+            assert_eq!(
+                local.unwrap(),
+                DeletionConfig {
+                    queue: None,
+                    pool: None
+                }
+            );
+        } else {
+            assert!(matches!(
+                local,
+                Err(ConfigError::Missing("ACCOUNT_PURGE_QUEUE_URL"))
+            ));
+        }
+    }
+
+    #[test]
+    fn the_purge_worker_needs_its_table_and_queue() {
+        let vars = [
+            ("TABLE_NAME", "tasks"),
+            ("ACCOUNT_PURGE_QUEUE_URL", "https://sqs.example/123/purge"),
+            ("AWS_ENDPOINT_URL_SQS", "https://sqs.example"),
+        ];
+        let config = PurgeConfig::from_lookup(lookup(&vars)).unwrap();
+        assert_eq!(config.table_name, "tasks");
+        assert_eq!(config.queue.url, "https://sqs.example/123/purge");
+        for missing in [
+            "TABLE_NAME",
+            "ACCOUNT_PURGE_QUEUE_URL",
+            "AWS_ENDPOINT_URL_SQS",
+        ] {
+            let vars: Vec<_> = vars.into_iter().filter(|(n, _)| *n != missing).collect();
+            assert!(
+                matches!(PurgeConfig::from_lookup(lookup(&vars)), Err(ConfigError::Missing(name)) if name == missing),
+                "{missing}"
+            );
+        }
+    }
 }

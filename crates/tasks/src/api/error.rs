@@ -381,4 +381,21 @@ mod tests {
         assert_eq!(response.status(), 412);
         assert_eq!(response.headers()["etag"], "\"4\"");
     }
+
+    #[test]
+    fn another_service_unavailable_gives_503_with_retry_after_and_hides_it() {
+        let error = ApiError::ServiceUnavailable {
+            service: "SQS",
+            source: "SendMessage failed: AWS.SimpleQueueService.NonExistentQueue".into(),
+        };
+        let response = error.to_response("/p/", "req-5");
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "1");
+        let text = String::from_utf8(response.body().to_vec()).unwrap();
+        assert!(
+            !text.contains("SQS") && !text.contains("SendMessage"),
+            "{text}"
+        );
+        assert_eq!(body_of(&response)["type"], "/p/service-unavailable");
+    }
 }
