@@ -1,5 +1,5 @@
-//! The task API: domain, storage, HTTP handlers and task events, shared by the five Lambda
-//! functions.
+//! The task API: domain, storage, HTTP handlers, task events, reminders and account deletion,
+//! shared by the Lambda functions.
 //!
 //! - [`domain`]: the task and its validated fields, pure and synchronous;
 //! - [`store`]: what the handlers need from storage, and its DynamoDB implementation;
