@@ -739,6 +739,24 @@ def check_account(output, resources, body) -> None:
     )
     check_failure_queue(output, resources, "AccountPurgeFailures")
 
+    # The final pass runs after the longest token lifetime the Rust code assumes
+    # (TOKEN_LIFETIME_SECONDS): a token may not outlive it, or what it creates after the
+    # final pass would stay.
+    import re
+
+    source = pathlib.Path("crates/tasks/src/account/mod.rs").read_text()
+    match = re.search(r"pub const TOKEN_LIFETIME_SECONDS: i64 = (\d+) \* 60;", source)
+    client = resources["UserPoolClient"]["Properties"]
+    units = client.get("TokenValidityUnits", {})
+    lifetimes = {
+        kind: int(client.get(f"{kind}Validity", 60)) * {"minutes": 1, "hours": 60, "days": 1440}[units.get(kind, "hours" if kind != "RefreshToken" else "days")]
+        for kind in ("IdToken", "AccessToken")
+    }
+    check(
+        match is not None and all(minutes <= int(match.group(1)) for minutes in lifetimes.values()),
+        f"no ID or access token outlives the final pass's TOKEN_LIFETIME_SECONDS: {lifetimes}",
+    )
+
 
 def check_task_events(output, resources, parameters, conditions, api_binaries) -> None:
     """The stream -> task-events -> EventBridge pipeline (docs/events.md), as deployed."""
