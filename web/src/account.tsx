@@ -173,7 +173,7 @@ function DeleteAccountDialog({
       onDeleted(`The data of ${userIdOf(session)} was deleted: ${owned}, and the tasks shared with them no longer are`);
     } else {
       // The account is being deleted and its sign-in revoked: forget the tokens and sign out.
-      await session.signOut();
+      await session.signOut('Your account and all its data are being deleted, and you are signed out.');
     }
   }
 
