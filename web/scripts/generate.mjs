@@ -108,7 +108,7 @@ function adjustCollection(collection) {
 // Operations that stay in the collection but that a run of it must not send: a run against
 // a deployed stack, with a user's ID token in the environment, would delete that user's
 // account and every task of theirs. Each gets a pre-request script that skips it
-// (pm.execution.skipRequest: newman 6.1 and Postman 10.19 on) unless the named collection
+// (pm.execution.skipRequest, in newman since 6.1 and in the Postman app) unless the named collection
 // variable is "yes", set by hand to send it on purpose; its test script still checks the answer.
 const OUT_OF_RUNS = { deleteAccount: 'confirmDeleteAccount' };
 
