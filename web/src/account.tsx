@@ -70,9 +70,11 @@ export function Account({
   const [exporting, setExporting] = useState<number | null>(null);
   const [confirming, setConfirming] = useState(false);
   const deleteButton = useRef<HTMLButtonElement>(null);
+  const downloading = useRef(false); // one export at a time, however fast the clicks
 
   async function download() {
-    if (exporting !== null) return;
+    if (downloading.current) return;
+    downloading.current = true;
     setExporting(0);
     try {
       const data = await collect(api, session, setExporting);
@@ -81,6 +83,7 @@ export function Account({
     } catch (error) {
       announce(`Your data could not be downloaded. ${describeError(error)}`);
     } finally {
+      downloading.current = false;
       setExporting(null);
     }
   }
