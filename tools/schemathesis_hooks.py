@@ -1,6 +1,7 @@
 """Schemathesis hooks for make test's fuzzing: the one rule of the contract that
-docs/openapi.yaml cannot state (JSON Schema has no "later than now"): a generated `remindAt`
-in the past is moved a year ahead, so that a schema-valid body is a valid request.
+docs/openapi.yaml cannot state (JSON Schema has no "later than now"): a `remindAt` in the
+past, generated or from the document's examples, is moved a year ahead just before the request
+is sent, so that a schema-valid body is a valid request.
 Schemathesis loads this module from SCHEMATHESIS_HOOKS (tools/test.sh sets it)."""
 
 import datetime
@@ -13,7 +14,12 @@ RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\
 
 
 @schemathesis.hook
-def map_body(context, body):
+def before_call(context, case, **kwargs):
+    """Every phase's requests (examples, coverage, fuzzing, stateful), just before sending."""
+    case.body = later_reminder(case.body)
+
+
+def later_reminder(body):
     if not isinstance(body, dict) or not isinstance(body.get("remindAt"), str):
         return body
     if not RFC3339.fullmatch(body["remindAt"]):
