@@ -151,6 +151,99 @@ pub struct EventsConfig {
     /// template sets the regional endpoint, `make dev` and the tests a local server, so a
     /// local run without one refuses to start instead of reaching AWS.
     pub eventbridge_endpoint: String,
+    /// Where and how task-events keeps the tasks' reminder schedules.
+    pub schedules: ScheduleConfig,
+}
+
+/// What task-events needs to schedule reminders (`crate::reminders::schedule`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleConfig {
+    /// `REMINDER_SCHEDULE_GROUP`: the stack's schedule group.
+    pub group: String,
+    /// `REMINDER_TARGET_ARN`: the task-reminders function (its alias) that schedules invoke.
+    pub target_arn: String,
+    /// `REMINDER_ROLE_ARN`: the role Scheduler assumes to invoke it.
+    pub role_arn: String,
+    /// `REMINDER_DEAD_LETTER_ARN`: the queue of firings Scheduler could not hand over.
+    pub dead_letter_arn: String,
+    /// `AWS_ENDPOINT_URL_SCHEDULER` and `AWS_ENDPOINT_URL_LAMBDA`: required, as EventBridge's.
+    pub scheduler_endpoint: String,
+    pub lambda_endpoint: String,
+}
+
+/// The configuration of the task-reminders function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemindersConfig {
+    /// `TABLE_NAME`: the tasks table (the tasks, and the deliveries' claims).
+    pub table_name: String,
+    /// `EVENT_BUS_NAME` and `AWS_ENDPOINT_URL_EVENTBRIDGE`: where `TaskReminderDue` goes.
+    pub event_bus_name: String,
+    pub eventbridge_endpoint: String,
+    /// With a sender, reminders are also emailed; without, they are events only.
+    pub mail: Option<MailConfig>,
+}
+
+/// Email for reminders: set when `REMINDER_SENDER` is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailConfig {
+    /// `REMINDER_SENDER`: the verified SES identity the emails come from.
+    pub sender: String,
+    /// `USER_POOL_ID`: where the recipients' addresses are looked up by `sub`.
+    pub user_pool_id: String,
+    /// `WEB_APP_URL`: the link in the email, without a trailing slash.
+    pub web_app_url: String,
+    /// `AWS_ENDPOINT_URL_SES` and `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`: required with a
+    /// sender, as EventBridge's.
+    pub ses_endpoint: String,
+    pub cognito_endpoint: String,
+}
+
+/// `name`'s value, or the error that names it.
+fn required(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<String, ConfigError> {
+    lookup(name).ok_or(ConfigError::Missing(name))
+}
+
+impl ScheduleConfig {
+    pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            group: required(lookup, "REMINDER_SCHEDULE_GROUP")?,
+            target_arn: required(lookup, "REMINDER_TARGET_ARN")?,
+            role_arn: required(lookup, "REMINDER_ROLE_ARN")?,
+            dead_letter_arn: required(lookup, "REMINDER_DEAD_LETTER_ARN")?,
+            scheduler_endpoint: required(lookup, "AWS_ENDPOINT_URL_SCHEDULER")?,
+            lambda_endpoint: required(lookup, "AWS_ENDPOINT_URL_LAMBDA")?,
+        })
+    }
+}
+
+impl RemindersConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(set_variable)
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mail = match lookup("REMINDER_SENDER") {
+            None => None,
+            Some(sender) => Some(MailConfig {
+                sender,
+                user_pool_id: required(&lookup, "USER_POOL_ID")?,
+                web_app_url: required(&lookup, "WEB_APP_URL")?
+                    .trim_end_matches('/')
+                    .to_owned(),
+                ses_endpoint: required(&lookup, "AWS_ENDPOINT_URL_SES")?,
+                cognito_endpoint: required(&lookup, "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")?,
+            }),
+        };
+        Ok(Self {
+            table_name: required(&lookup, "TABLE_NAME")?,
+            event_bus_name: required(&lookup, "EVENT_BUS_NAME")?,
+            eventbridge_endpoint: required(&lookup, "AWS_ENDPOINT_URL_EVENTBRIDGE")?,
+            mail,
+        })
+    }
 }
 
 impl EventsConfig {
@@ -164,6 +257,7 @@ impl EventsConfig {
                 .ok_or(ConfigError::Missing("EVENT_BUS_NAME"))?,
             eventbridge_endpoint: lookup("AWS_ENDPOINT_URL_EVENTBRIDGE")
                 .ok_or(ConfigError::Missing("AWS_ENDPOINT_URL_EVENTBRIDGE"))?,
+            schedules: ScheduleConfig::from_lookup(&lookup)?,
         })
     }
 }
@@ -306,8 +400,18 @@ mod tests {
         let config = EventsConfig::from_lookup(lookup(&[
             ("EVENT_BUS_NAME", "tasks"),
             ("AWS_ENDPOINT_URL_EVENTBRIDGE", "http://127.0.0.1:8001"),
+            ("REMINDER_SCHEDULE_GROUP", "tasks-reminders"),
+            (
+                "REMINDER_TARGET_ARN",
+                "arn:aws:lambda:us-east-1:1:function:r",
+            ),
+            ("REMINDER_ROLE_ARN", "arn:aws:iam::1:role/r"),
+            ("REMINDER_DEAD_LETTER_ARN", "arn:aws:sqs:us-east-1:1:q"),
+            ("AWS_ENDPOINT_URL_SCHEDULER", "http://127.0.0.1:8001"),
+            ("AWS_ENDPOINT_URL_LAMBDA", "http://127.0.0.1:9000"),
         ]))
         .unwrap();
+        assert_eq!(config.schedules.group, "tasks-reminders");
         assert_eq!(config.event_bus_name, "tasks");
         assert_eq!(config.eventbridge_endpoint, "http://127.0.0.1:8001");
         assert!(matches!(
@@ -321,5 +425,59 @@ mod tests {
             )])),
             Err(ConfigError::Missing("EVENT_BUS_NAME"))
         ));
+    }
+
+    #[test]
+    fn task_events_refuses_to_start_without_each_reminder_variable() {
+        let all = [
+            ("EVENT_BUS_NAME", "tasks"),
+            ("AWS_ENDPOINT_URL_EVENTBRIDGE", "http://127.0.0.1:8001"),
+            ("REMINDER_SCHEDULE_GROUP", "g"),
+            ("REMINDER_TARGET_ARN", "t"),
+            ("REMINDER_ROLE_ARN", "r"),
+            ("REMINDER_DEAD_LETTER_ARN", "d"),
+            ("AWS_ENDPOINT_URL_SCHEDULER", "http://127.0.0.1:8001"),
+            ("AWS_ENDPOINT_URL_LAMBDA", "http://127.0.0.1:9000"),
+        ];
+        for (missing, _) in &all[2..] {
+            let vars: Vec<_> = all.iter().copied().filter(|(n, _)| n != missing).collect();
+            match EventsConfig::from_lookup(lookup(&vars)) {
+                Err(ConfigError::Missing(name)) => assert_eq!(name, *missing),
+                other => panic!("without {missing}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn task_reminders_emails_only_with_a_sender_and_then_needs_its_endpoints() {
+        let base = [
+            ("TABLE_NAME", "tasks"),
+            ("EVENT_BUS_NAME", "bus"),
+            ("AWS_ENDPOINT_URL_EVENTBRIDGE", "http://127.0.0.1:8001"),
+        ];
+        let events_only = RemindersConfig::from_lookup(lookup(&base)).unwrap();
+        assert_eq!(events_only.mail, None);
+        let mail = [
+            ("REMINDER_SENDER", "reminders@example.com"),
+            ("USER_POOL_ID", "us-east-1_x"),
+            ("WEB_APP_URL", "https://tasks.example.com/"),
+            ("AWS_ENDPOINT_URL_SES", "http://127.0.0.1:8001"),
+            (
+                "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+                "http://127.0.0.1:8001",
+            ),
+        ];
+        let vars: Vec<_> = base.iter().chain(&mail).copied().collect();
+        let config = RemindersConfig::from_lookup(lookup(&vars)).unwrap();
+        let mail_config = config.mail.unwrap();
+        assert_eq!(mail_config.web_app_url, "https://tasks.example.com");
+        assert_eq!(mail_config.sender, "reminders@example.com");
+        for (missing, _) in &mail[1..] {
+            let vars: Vec<_> = vars.iter().copied().filter(|(n, _)| n != missing).collect();
+            match RemindersConfig::from_lookup(lookup(&vars)) {
+                Err(ConfigError::Missing(name)) => assert_eq!(name, *missing),
+                other => panic!("without {missing}: {other:?}"),
+            }
+        }
     }
 }

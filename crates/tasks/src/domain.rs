@@ -206,6 +206,10 @@ impl Timestamp {
     pub fn epoch_seconds(self) -> i64 {
         self.0.timestamp()
     }
+
+    pub fn as_datetime(self) -> DateTime<Utc> {
+        self.0
+    }
 }
 
 impl fmt::Display for Timestamp {
@@ -309,6 +313,8 @@ pub struct Task {
     pub status: Status,
     pub priority: Priority,
     pub due_date: Option<Timestamp>,
+    /// When to remind the owner and the assignee; independent of `due_date`.
+    pub remind_at: Option<Timestamp>,
     pub tags: Tags,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -336,6 +342,7 @@ impl Task {
             status: Status::default(),
             priority: Priority::default(),
             due_date: None,
+            remind_at: None,
             tags: Tags::default(),
             created_at: now,
             updated_at: now,
@@ -362,6 +369,7 @@ impl Task {
             status: changes.status.unwrap_or(self.status),
             priority: changes.priority.unwrap_or(self.priority),
             due_date: changes.due_date.unwrap_or(self.due_date),
+            remind_at: changes.remind_at.unwrap_or(self.remind_at),
             tags: or_kept(&changes.tags, &self.tags),
             created_at: self.created_at,
             updated_at: now,
@@ -376,7 +384,7 @@ impl Task {
 }
 
 /// A partial update: `None` leaves a field as it is. `due_date: Some(None)` clears it, and
-/// so does `assignee: Some(None)`.
+/// so do `remind_at: Some(None)` and `assignee: Some(None)`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TaskChanges {
     pub title: Option<Title>,
@@ -384,6 +392,7 @@ pub struct TaskChanges {
     pub status: Option<Status>,
     pub priority: Option<Priority>,
     pub due_date: Option<Option<Timestamp>>,
+    pub remind_at: Option<Option<Timestamp>>,
     pub tags: Option<Tags>,
     pub assignee: Option<Option<UserId>>,
 }
@@ -405,6 +414,7 @@ impl TaskChanges {
             ("description", details(self.description.is_some())),
             ("priority", details(self.priority.is_some())),
             ("dueDate", details(self.due_date.is_some())),
+            ("remindAt", details(self.remind_at.is_some())),
             ("tags", details(self.tags.is_some())),
             ("status", self.status.map(|_| Action::ChangeStatus)),
             ("assignee", assignee),
@@ -434,7 +444,7 @@ pub enum Role {
 pub enum Action {
     Read,
     ChangeStatus,
-    /// Title, description, priority, due date or tags.
+    /// Title, description, priority, due date, reminder or tags.
     ChangeDetails,
     /// Set the assignee to a user.
     Assign,

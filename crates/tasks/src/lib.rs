@@ -6,6 +6,8 @@
 //! - [`api`]: one function per operation from a `lambda_http::Request` to a `Response`;
 //! - [`events`]: the table's stream records as domain events on EventBridge (the fifth
 //!   function, `task-events`);
+//! - [`reminders`]: each task's reminder scheduled from the stream (`task-events`) and
+//!   delivered once when due (`task-reminders`);
 //! - [`config`] and [`telemetry`]: start-up.
 
 /// Defines a closed set of names as an enum, so that a misspelt name cannot exist past
@@ -39,11 +41,28 @@ macro_rules! wire_enum {
     };
 }
 
+/// A client of the AWS SDK crate `$sdk` for `$endpoint`, from a shared SDK configuration, with
+/// the budget of the EventBridge client (`events::client`): every SDK crate has its own
+/// configuration builder, with the same methods.
+macro_rules! budgeted_client {
+    ($sdk:ident, $sdk_config:expr, $endpoint:expr) => {{
+        let (retry, timeouts) = $crate::events::client::budget();
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from($sdk_config)
+                .endpoint_url($endpoint)
+                .retry_config(retry)
+                .timeout_config(timeouts)
+                .build(),
+        )
+    }};
+}
+
 pub mod api;
 pub mod config;
 mod digest;
 pub mod domain;
 pub mod events;
+pub mod reminders;
 pub mod store;
 pub mod telemetry;
 

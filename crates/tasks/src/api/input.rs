@@ -16,7 +16,8 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const DEFAULT_PAGE_SIZE: u16 = 20;
 pub const MAX_PAGE_SIZE: u16 = 100;
 
-const WRITABLE_FIELDS: &str = "title, description, status, priority, dueDate, tags, assignee";
+const WRITABLE_FIELDS: &str =
+    "title, description, status, priority, dueDate, remindAt, tags, assignee";
 
 /// The header that names the caller of a local request (`make dev`, the tests), honoured
 /// only where a local caller is configured: never in a deployed function.
@@ -167,8 +168,13 @@ fn is_json(content_type: &str) -> bool {
 
 /// Validates the writable fields of a body into changes; every bad field is reported.
 /// `caller` may not name themselves as the assignee: an owner does not assign a task to
-/// themselves, and an assignee declines with `null`.
-pub fn task_changes(body: &Map<String, Value>, caller: &UserId) -> Result<TaskChanges, ApiError> {
+/// themselves, and an assignee declines with `null`. `now` is the moment of the write: a
+/// reminder must be later.
+pub fn task_changes(
+    body: &Map<String, Value>,
+    caller: &UserId,
+    now: Timestamp,
+) -> Result<TaskChanges, ApiError> {
     let mut errors = Vec::new();
     let mut changes = TaskChanges::default();
     for (name, value) in body {
@@ -185,6 +191,7 @@ pub fn task_changes(body: &Map<String, Value>, caller: &UserId) -> Result<TaskCh
             "status" => check(parsed(value, Status::parse).map(|v| changes.status = Some(v))),
             "priority" => check(parsed(value, Priority::parse).map(|v| changes.priority = Some(v))),
             "dueDate" => check(due_date(value).map(|due| changes.due_date = Some(due))),
+            "remindAt" => check(remind_at(value, now).map(|at| changes.remind_at = Some(at))),
             "assignee" => check(assignee(value, caller).map(|a| changes.assignee = Some(a))),
             "tags" => match tags(value) {
                 Ok(tags) => changes.tags = Some(tags),
@@ -207,9 +214,10 @@ pub fn task_changes(body: &Map<String, Value>, caller: &UserId) -> Result<TaskCh
 pub fn new_task(
     body: &Map<String, Value>,
     caller: &UserId,
+    now: Timestamp,
 ) -> Result<(Title, TaskChanges), ApiError> {
     const REQUIRED: Rejection = "is required";
-    let mut fields = match task_changes(body, caller) {
+    let mut fields = match task_changes(body, caller, now) {
         Err(ApiError::Validation(mut errors)) if !body.contains_key("title") => {
             errors.insert(0, FieldError::new("title", REQUIRED));
             return Err(ApiError::Validation(errors));
@@ -224,8 +232,12 @@ pub fn new_task(
 }
 
 /// The body of `PUT`/`PATCH /tasks/{taskId}`: at least one writable field.
-pub fn update(body: &Map<String, Value>, caller: &UserId) -> Result<TaskChanges, ApiError> {
-    let changes = task_changes(body, caller)?;
+pub fn update(
+    body: &Map<String, Value>,
+    caller: &UserId,
+    now: Timestamp,
+) -> Result<TaskChanges, ApiError> {
+    let changes = task_changes(body, caller, now)?;
     if changes.is_empty() {
         return Err(ApiError::InvalidBody(format!(
             "the body must hold at least one of {WRITABLE_FIELDS}"
@@ -239,6 +251,15 @@ fn due_date(value: &Value) -> Result<Option<Timestamp>, Rejection> {
     match value {
         Value::Null => Ok(None),
         value => string(value).and_then(Timestamp::parse).map(Some),
+    }
+}
+
+/// `null` clears the reminder; a time later than `now` sets it. A reminder already due when
+/// it is written would be delivered at once or never: the client meant something else.
+fn remind_at(value: &Value, now: Timestamp) -> Result<Option<Timestamp>, Rejection> {
+    match due_date(value)? {
+        Some(at) if at <= now => Err("must be later than now"),
+        at => Ok(at),
     }
 }
 
@@ -358,6 +379,10 @@ mod tests {
         UserId::parse("alice").unwrap()
     }
 
+    fn now() -> Timestamp {
+        Timestamp::parse("2026-12-07T12:00:00Z").unwrap()
+    }
+
     fn object(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()
     }
@@ -371,7 +396,8 @@ mod tests {
 
     #[test]
     fn create_needs_only_a_title() {
-        let (title, fields) = new_task(&object(json!({"title": " Buy milk "})), &me()).unwrap();
+        let (title, fields) =
+            new_task(&object(json!({"title": " Buy milk "})), &me(), now()).unwrap();
         assert_eq!(title.as_str(), "Buy milk");
         assert!(fields.is_empty(), "{fields:?}");
     }
@@ -387,7 +413,7 @@ mod tests {
             "taskId": "x",
             "colour": "red"
         }));
-        let mut got = fields(new_task(&body, &me()).unwrap_err());
+        let mut got = fields(new_task(&body, &me(), now()).unwrap_err());
         got.sort();
         let mut want = vec![
             "title",
@@ -407,21 +433,62 @@ mod tests {
     #[test]
     fn update_without_any_writable_field_is_refused() {
         assert!(matches!(
-            update(&Map::new(), &me()),
+            update(&Map::new(), &me(), now()),
             Err(ApiError::InvalidBody(_))
         ));
-        let changes = update(&object(json!({"dueDate": null})), &me()).unwrap();
+        let changes = update(&object(json!({"dueDate": null})), &me(), now()).unwrap();
         assert_eq!(changes.due_date, Some(None));
+    }
+
+    #[test]
+    fn a_reminder_is_later_than_the_write_or_null() {
+        let later = update(
+            &object(json!({"remindAt": "2026-12-07T13:00:00+01:00"})),
+            &me(),
+            now(),
+        );
+        assert_eq!(
+            later.unwrap_err().to_string(),
+            ApiError::field("remindAt", "must be later than now").to_string(),
+            "an offset is honoured: 13:00+01:00 is now"
+        );
+        for past in ["2026-12-07T11:59:59.999Z", "2020-01-01T00:00:00Z"] {
+            let body = object(json!({"remindAt": past}));
+            assert_eq!(
+                fields(update(&body, &me(), now()).unwrap_err()),
+                ["remindAt"],
+                "{past}"
+            );
+        }
+        let set = update(
+            &object(json!({"remindAt": "2026-12-07T12:00:00.001Z"})),
+            &me(),
+            now(),
+        );
+        assert_eq!(
+            set.unwrap().remind_at,
+            Some(Some(Timestamp::parse("2026-12-07T12:00:00.001Z").unwrap()))
+        );
+        let cleared = update(&object(json!({"remindAt": null})), &me(), now()).unwrap();
+        assert_eq!(cleared.remind_at, Some(None));
+        for bad in [json!("tomorrow"), json!(5), json!("2026-12-08")] {
+            let body = object(json!({ "remindAt": bad }));
+            assert_eq!(
+                fields(update(&body, &me(), now()).unwrap_err()),
+                ["remindAt"],
+                "{bad}"
+            );
+        }
     }
 
     #[test]
     fn null_is_not_a_string_except_for_due_date() {
         assert_eq!(
-            fields(update(&object(json!({"title": null})), &me()).unwrap_err()),
+            fields(update(&object(json!({"title": null})), &me(), now()).unwrap_err()),
             ["title"]
         );
         assert_eq!(
-            fields(update(&object(json!({"tags": null})), &me()).unwrap_err()),
+            fields(update(&object(json!({"tags": null})), &me(), now()).unwrap_err()),
             ["tags"]
         );
     }
@@ -455,20 +522,24 @@ mod tests {
 
     #[test]
     fn assignee_is_a_user_id_or_null_but_never_the_caller() {
-        let changes = update(&object(json!({"assignee": "bob"})), &me()).unwrap();
+        let changes = update(&object(json!({"assignee": "bob"})), &me(), now()).unwrap();
         assert_eq!(changes.assignee, Some(Some(UserId::parse("bob").unwrap())));
-        let changes = update(&object(json!({"assignee": null})), &me()).unwrap();
+        let changes = update(&object(json!({"assignee": null})), &me(), now()).unwrap();
         assert_eq!(changes.assignee, Some(None));
         for bad in [json!("alice"), json!("bob smith"), json!(""), json!(7)] {
             let body = object(json!({ "assignee": bad }));
             assert_eq!(
-                fields(update(&body, &me()).unwrap_err()),
+                fields(update(&body, &me(), now()).unwrap_err()),
                 ["assignee"],
                 "{bad}"
             );
         }
-        let (_, fields) =
-            new_task(&object(json!({"title": "t", "assignee": "bob"})), &me()).unwrap();
+        let (_, fields) = new_task(
+            &object(json!({"title": "t", "assignee": "bob"})),
+            &me(),
+            now(),
+        )
+        .unwrap();
         assert_eq!(fields.assignee, Some(Some(UserId::parse("bob").unwrap())));
     }
 

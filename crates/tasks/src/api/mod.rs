@@ -227,6 +227,7 @@ pub struct TaskView<'a> {
     status: &'static str,
     priority: &'static str,
     due_date: Option<String>,
+    remind_at: Option<String>,
     tags: Vec<&'a str>,
     created_at: String,
     updated_at: String,
@@ -245,6 +246,7 @@ impl<'a> From<&'a Task> for TaskView<'a> {
             status: task.status.as_str(),
             priority: task.priority.as_str(),
             due_date: task.due_date.map(Timestamp::to_rfc3339),
+            remind_at: task.remind_at.map(Timestamp::to_rfc3339),
             tags: task.tags.iter().map(|t| t.as_str()).collect(),
             created_at: task.created_at.to_rfc3339(),
             updated_at: task.updated_at.to_rfc3339(),
@@ -300,14 +302,9 @@ impl<S: TaskStore> App<S> {
         request: &Request,
     ) -> Result<Response<Body>, ApiError> {
         let key = input::idempotency_key(request.headers())?;
-        let (title, fields) = input::new_task(&input::json_object(request)?, &caller)?;
-        let task = Task::create(
-            TaskId::new_random(),
-            caller,
-            title,
-            &fields,
-            Timestamp::now(),
-        );
+        let now = Timestamp::now();
+        let (title, fields) = input::new_task(&input::json_object(request)?, &caller, now)?;
+        let task = Task::create(TaskId::new_random(), caller, title, &fields, now);
         let (task, replayed) = match key {
             None => {
                 invocation.dynamodb(self.store.create(&task)).await?;
@@ -409,12 +406,10 @@ impl<S: TaskStore> App<S> {
     ) -> Result<Response<Body>, ApiError> {
         let id = input::task_id(request)?;
         let expected = input::if_match(request.headers())?;
-        let changes = input::update(&input::json_object(request)?, &caller)?;
+        let now = Timestamp::now();
+        let changes = input::update(&input::json_object(request)?, &caller, now)?;
         let task = invocation
-            .dynamodb(
-                self.store
-                    .update(&caller, id, &changes, expected, Timestamp::now()),
-            )
+            .dynamodb(self.store.update(&caller, id, &changes, expected, now))
             .await?;
 
         let updated = Some("Task updated successfully");

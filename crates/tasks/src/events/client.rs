@@ -20,18 +20,30 @@ pub const MAX_ATTEMPTS: u32 = 3;
 /// endpoint is always explicit (`AWS_ENDPOINT_URL_EVENTBRIDGE`, read by the configuration):
 /// the template gives the regional one, `make dev` and the tests a local server.
 pub async fn eventbridge_client(endpoint: &str) -> Client {
-    let sdk_config = aws_config::from_env()
-        // The DynamoDB client's HTTPS stack: Amazon's roots, compiled in, no trust-store
-        // files read at init (store/client.rs has the measurements).
+    client_from(&sdk_config().await, endpoint)
+}
+
+/// The SDK configuration of the clients beside DynamoDB's, with region and credentials from
+/// the environment and the DynamoDB client's HTTPS stack: Amazon's roots, compiled in, no
+/// trust-store files read at init (store/client.rs has the measurements).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::from_env()
         .http_client(crate::store::https_client(None))
         .load()
-        .await;
-    client_from(&sdk_config, endpoint)
+        .await
+}
+
+/// The retry and timeout budget above, for any of these clients.
+pub fn budget() -> (
+    aws_config::retry::RetryConfig,
+    aws_config::timeout::TimeoutConfig,
+) {
+    crate::store::budget(MAX_ATTEMPTS, ATTEMPT_TIMEOUT, OPERATION_TIMEOUT)
 }
 
 /// The client with this project's retry and timeout budget, from any SDK configuration.
 pub fn client_from(sdk_config: &aws_config::SdkConfig, endpoint: &str) -> Client {
-    let (retry, timeouts) = crate::store::budget(MAX_ATTEMPTS, ATTEMPT_TIMEOUT, OPERATION_TIMEOUT);
+    let (retry, timeouts) = budget();
     let config = aws_sdk_eventbridge::config::Builder::from(sdk_config)
         .endpoint_url(endpoint)
         .retry_config(retry)

@@ -36,8 +36,10 @@ use lambda_runtime::LambdaEvent;
 
 use super::client::OPERATION_TIMEOUT;
 use super::publisher::{EntryOutcome, EventEntry, EventPublisher, MAX_ENTRIES_PER_PUT};
-use super::task_event;
+use super::{TaskChange, task_change};
 use crate::domain::TaskId;
+use crate::reminders::ReminderChange;
+use crate::reminders::schedule::{NoReminders, ReminderSchedules};
 use crate::telemetry;
 
 /// A request starts only with this much time left before the invocation's deadline: a
@@ -45,9 +47,11 @@ use crate::telemetry;
 pub const TIME_NEEDED_PER_PUT: Duration =
     OPERATION_TIMEOUT.saturating_add(Duration::from_millis(500));
 
-/// The task-events function's handler, built once in `main`.
-pub struct StreamHandler<P> {
+/// The task-events function's handler, built once in `main`: each record's event, and its
+/// effect on the task's reminder schedule (`crate::reminders`).
+pub struct StreamHandler<P, R = NoReminders> {
     publisher: P,
+    reminders: R,
 }
 
 /// What one batch came to.
@@ -56,15 +60,33 @@ pub struct BatchReport {
     pub records: usize,
     /// Events published (records before the first failure).
     pub published: usize,
-    /// Records that are no task's (idempotency records, owners' task counts).
+    /// Records that are no task's (idempotency records, owners' task counts, reminders'
+    /// deliveries).
     pub skipped: usize,
+    /// Reminder schedules created, moved or deleted, and late reminders handed over.
+    pub reminders: usize,
     /// The records to retry: the first that could not be published, and all after it.
     pub failures: Vec<DynamoDbBatchItemFailure>,
 }
 
 impl<P: EventPublisher> StreamHandler<P> {
+    /// A handler that publishes events and schedules no reminders.
     pub fn new(publisher: P) -> Self {
-        Self { publisher }
+        Self::with_reminders(publisher, NoReminders)
+    }
+}
+
+impl<P: EventPublisher, R: ReminderSchedules> StreamHandler<P, R> {
+    pub fn with_reminders(publisher: P, reminders: R) -> Self {
+        Self {
+            publisher,
+            reminders,
+        }
+    }
+
+    /// The reminder schedules this handler writes.
+    pub fn reminders(&self) -> &R {
+        &self.reminders
     }
 
     /// The publisher this handler puts events with.
@@ -89,6 +111,7 @@ impl<P: EventPublisher> StreamHandler<P> {
             records = report.records,
             published = report.published,
             skipped = report.skipped,
+            reminders = report.reminders,
             failed = report.failures.len(),
             firstFailedSequenceNumber = report
                 .failures
@@ -111,17 +134,22 @@ impl<P: EventPublisher> StreamHandler<P> {
         let mut sequence_numbers = Vec::with_capacity(records);
         // Each event's entry, the position of its record in the batch, and its task.
         let (mut positions, mut entries, mut tasks) = (Vec::new(), Vec::new(), Vec::new());
+        // Each task change and the position of its record, for the reminders.
+        let mut changes: Vec<(usize, TaskChange)> = Vec::new();
         let mut skipped = 0;
         // The first record that cannot be published; none from it on is.
         let mut stop_at = records;
         for (position, record) in event.records.into_iter().enumerate() {
             let sequence_number = record.change.sequence_number.clone();
             if stop_at == records {
-                match task_event(record) {
-                    Ok(Some(event)) => {
-                        positions.push(position);
-                        entries.push(event.entry());
-                        tasks.push(event.task.id);
+                match task_change(record) {
+                    Ok(Some(change)) => {
+                        if let Some(event) = change.event() {
+                            positions.push(position);
+                            entries.push(event.entry());
+                            tasks.push(event.task.id);
+                        }
+                        changes.push((position, change));
                     }
                     Ok(None) => skipped += 1,
                     Err(error) => {
@@ -144,11 +172,47 @@ impl<P: EventPublisher> StreamHandler<P> {
                 break;
             }
         }
+        let published = positions.iter().filter(|p| **p < stop_at).count();
+
+        // Then each published record's effect on its task's reminder, in the records' order
+        // (so a task's later change is applied after its earlier one), until one fails: it
+        // and every record after it are reported, and the retry does them again (writing a
+        // schedule is idempotent: its name is the task's).
+        let now = chrono::Utc::now();
+        let mut reminders = 0;
+        for (position, change) in changes {
+            if position >= stop_at {
+                break;
+            }
+            let reminder = ReminderChange::of(change.old.as_ref(), change.new.as_ref(), now);
+            let Some(task) = change
+                .task_id()
+                .filter(|_| reminder != ReminderChange::Keep)
+            else {
+                continue;
+            };
+            if too_little_time_left(deadline) {
+                tracing::warn!("too little time left before the deadline to write more schedules");
+                stop_at = position;
+                break;
+            }
+            if let Err(error) = self.reminders.apply(task, &reminder, now).await {
+                tracing::warn!(
+                    taskId = %task,
+                    error = %error,
+                    "a reminder's schedule was not written; the batch is reported from its record"
+                );
+                stop_at = position;
+                break;
+            }
+            reminders += 1;
+        }
 
         BatchReport {
             records,
-            published: positions.iter().filter(|p| **p < stop_at).count(),
+            published,
             skipped,
+            reminders,
             // Without a sequence number the failure names no record, which Lambda takes as
             // a failure of the whole batch: still a retry, never a loss.
             failures: sequence_numbers
@@ -172,15 +236,9 @@ impl<P: EventPublisher> StreamHandler<P> {
         deadline: Option<SystemTime>,
     ) -> Result<(), usize> {
         let first = positions[0];
-        let left = deadline.map(|deadline| {
-            deadline
-                .duration_since(SystemTime::now())
-                .unwrap_or_default()
-        });
-        if let Some(left) = left.filter(|left| *left < TIME_NEEDED_PER_PUT) {
+        if too_little_time_left(deadline) {
             tracing::warn!(
                 unpublished = entries.len(),
-                leftMs = left.as_millis() as u64,
                 "too little time left before the deadline to publish more events"
             );
             return Err(first);
@@ -225,6 +283,17 @@ impl<P: EventPublisher> StreamHandler<P> {
             }
         }
     }
+}
+
+/// Whether less than one request's budget is left before `deadline`. The schedule and
+/// Lambda clients have the same budget as EventBridge's.
+fn too_little_time_left(deadline: Option<SystemTime>) -> bool {
+    deadline.is_some_and(|deadline| {
+        deadline
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+            < TIME_NEEDED_PER_PUT
+    })
 }
 
 /// The requests that publish `tasks`' events in order: consecutive runs of at most

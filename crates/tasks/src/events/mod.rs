@@ -43,7 +43,9 @@ use serde::Serialize;
 
 use crate::api::TaskView;
 use crate::domain::{Status, Task, UserId};
-use crate::store::items::{IDEMPOTENCY_KEY_PREFIX, TASK_COUNT_KEY_PREFIX, TaskItem};
+use crate::store::items::{
+    IDEMPOTENCY_KEY_PREFIX, REMINDER_KEY_PREFIX, TASK_COUNT_KEY_PREFIX, TaskItem,
+};
 
 pub use client::eventbridge_client;
 pub use handler::StreamHandler;
@@ -203,11 +205,41 @@ pub enum RecordError {
     },
 }
 
+/// One stream record of a task: the task before and after the write (`None`: created, or
+/// deleted), and the record's sequence number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskChange {
+    pub old: Option<Task>,
+    pub new: Option<Task>,
+    pub sequence_number: String,
+}
+
+impl TaskChange {
+    /// The task's id (a change has at least one image).
+    pub fn task_id(&self) -> Option<crate::domain::TaskId> {
+        self.new.as_ref().or(self.old.as_ref()).map(|task| task.id)
+    }
+
+    /// The change's event.
+    pub fn event(&self) -> Option<TaskEvent> {
+        TaskEvent::of_change(
+            self.old.clone(),
+            self.new.clone(),
+            self.sequence_number.clone(),
+        )
+    }
+}
+
 /// The event of one stream record: `Ok(None)` for a record that is no task's (an
-/// idempotency record, an owner's task count).
+/// idempotency record, an owner's task count, a reminder's delivery).
 pub fn task_event(record: EventRecord) -> Result<Option<TaskEvent>, RecordError> {
+    Ok(task_change(record)?.and_then(|change| change.event()))
+}
+
+/// The task change of one stream record: `Ok(None)` for a record that is no task's.
+pub fn task_change(record: EventRecord) -> Result<Option<TaskChange>, RecordError> {
     let change = record.change;
-    let dedup_key = change
+    let sequence_number = change
         .sequence_number
         .filter(|sequence| !sequence.is_empty())
         .ok_or(RecordError::NoSequenceNumber)?;
@@ -219,9 +251,17 @@ pub fn task_event(record: EventRecord) -> Result<Option<TaskEvent>, RecordError>
             _ => None,
         })
         .unwrap_or_default();
-    // Not a task: an idempotency record, or an owner's task count. The stream mapping's
-    // filter keeps them away; if one reaches the function anyway, it is skipped, not poison.
-    if key.starts_with(IDEMPOTENCY_KEY_PREFIX) || key.starts_with(TASK_COUNT_KEY_PREFIX) {
+    // Not a task: an idempotency record, an owner's task count, or a reminder's delivery.
+    // The stream mapping's filter keeps them away; if one reaches the function anyway, it is
+    // skipped, not poison.
+    if [
+        IDEMPOTENCY_KEY_PREFIX,
+        TASK_COUNT_KEY_PREFIX,
+        REMINDER_KEY_PREFIX,
+    ]
+    .iter()
+    .any(|prefix| key.starts_with(prefix))
+    {
         return Ok(None);
     }
     let image = |item: serde_dynamo::Item, event_name, image| {
@@ -239,7 +279,11 @@ pub fn task_event(record: EventRecord) -> Result<Option<TaskEvent>, RecordError>
         "REMOVE" => (image(change.old_image, "REMOVE", "OldImage")?, None),
         _ => return Err(RecordError::UnknownEventName(record.event_name)),
     };
-    Ok(TaskEvent::of_change(old, new, dedup_key))
+    Ok(Some(TaskChange {
+        old,
+        new,
+        sequence_number,
+    }))
 }
 
 /// A stream image read as the store reads an item: through `TaskItem` and the same

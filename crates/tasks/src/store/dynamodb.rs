@@ -16,8 +16,8 @@ use super::items::{
     TaskItem, owner_status, sort_key, task_count_id, task_from_item,
 };
 use super::{
-    Creation, DEFAULT_TASK_LIMIT, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, StoreError, TaskPage,
-    TaskStore,
+    Claim, Creation, DEFAULT_TASK_LIMIT, DeliveryProgress, DeliveryStep,
+    IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, ReminderLedger, StoreError, TaskPage, TaskStore,
 };
 use crate::config::Config;
 use crate::domain::{
@@ -56,6 +56,14 @@ impl DynamoTaskStore {
     /// The store of a function's `main`: the client from the environment, the configured
     /// table and task limit, and, if `DYNAMODB_OPEN_CONNECTION_ON_INIT` (on by default), the
     /// connection opened before the first invocation.
+    /// The store of the table `table`, for the functions that are not the API's (no task
+    /// limit applies to them: they create no task).
+    pub async fn connect_to(table: &str) -> Self {
+        let store = Self::new(dynamodb_client().await, table);
+        store.open_connection().await;
+        store
+    }
+
     pub async fn connect(config: &Config) -> Self {
         let store = Self::new(dynamodb_client().await, &config.table_name)
             .with_task_limit(config.max_tasks_per_owner);
@@ -660,6 +668,11 @@ fn update_expression(
         Some(None) => removes.push("#dueDate"),
         None => {}
     }
+    match changes.remind_at {
+        Some(Some(at)) => set("remindAt", s(at.to_rfc3339())),
+        Some(None) => removes.push("#remindAt"),
+        None => {}
+    }
     match &changes.assignee {
         Some(Some(assignee)) => set("assignee", s(assignee.as_str())),
         Some(None) => removes.push("#assignee"),
@@ -718,6 +731,130 @@ fn new_write_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+impl ReminderLedger for DynamoTaskStore {
+    async fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
+        Ok(self.read(id).await?.map(|(task, _)| task))
+    }
+
+    async fn claim_delivery(
+        &self,
+        key: &str,
+        now: i64,
+        lease_millis: i64,
+    ) -> Result<Claim, StoreError> {
+        let expires = now / 1000 + items::REMINDER_DELIVERY_TTL_SECONDS;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("taskId", s(key))
+            .update_expression(
+                "SET #leaseUntil = :until, #expiresAt = if_not_exists(#expiresAt, :expires)",
+            )
+            .condition_expression(
+                "attribute_not_exists(#deliveredAt) \
+                 AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :now)",
+            )
+            .expression_attribute_names("#leaseUntil", "leaseUntil")
+            .expression_attribute_names("#expiresAt", "expiresAt")
+            .expression_attribute_names("#deliveredAt", "deliveredAt")
+            .expression_attribute_values(
+                ":until",
+                AttributeValue::N((now + lease_millis).to_string()),
+            )
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let item = output.attributes.unwrap_or_default();
+                let delivery: items::ReminderDelivery = items::from_item(item, key)?;
+                let notified = delivery
+                    .notified
+                    .iter()
+                    .map(|user| UserId::parse(user))
+                    .collect::<Result<_, _>>()
+                    .map_err(|reason| StoreError::CorruptItem {
+                        task_id: key.to_owned(),
+                        reason: format!("notified {reason}"),
+                    })?;
+                Ok(Claim::Taken(DeliveryProgress {
+                    published: delivery.published,
+                    notified,
+                }))
+            }
+            // Refused: delivered, or held. One read tells which (dynalite, make test's
+            // DynamoDB, has no ReturnValuesOnConditionCheckFailure).
+            Err(error) if is_condition_failure(&error) => {
+                let item = self.get_item(key).await?.unwrap_or_default();
+                Ok(if item.contains_key("deliveredAt") {
+                    Claim::Delivered
+                } else {
+                    Claim::Held
+                })
+            }
+            Err(error) => Err(classify(error)),
+        }
+    }
+
+    async fn record_delivery(
+        &self,
+        key: &str,
+        step: DeliveryStep,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("taskId", s(key))
+            // Only a claimed delivery moves on: never an item made up by this write.
+            .condition_expression("attribute_exists(#taskId)")
+            .expression_attribute_names("#taskId", "taskId");
+        let update = match step {
+            DeliveryStep::Published => update
+                .update_expression("SET #published = :true")
+                .expression_attribute_names("#published", "published")
+                .expression_attribute_values(":true", AttributeValue::Bool(true)),
+            DeliveryStep::Notified(user) => update
+                .update_expression(
+                    "SET #notified = list_append(if_not_exists(#notified, :none), :user)",
+                )
+                .expression_attribute_names("#notified", "notified")
+                .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+                .expression_attribute_values(":user", AttributeValue::L(vec![s(user.as_str())])),
+            DeliveryStep::Delivered => update
+                .update_expression("SET #deliveredAt = :now REMOVE #leaseUntil")
+                .expression_attribute_names("#deliveredAt", "deliveredAt")
+                .expression_attribute_names("#leaseUntil", "leaseUntil")
+                .expression_attribute_values(":now", s(now.to_rfc3339())),
+        };
+        update.send().await.map_err(classify)?;
+        Ok(())
+    }
+
+    async fn release_delivery(&self, key: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("taskId", s(key))
+            .update_expression("REMOVE #leaseUntil")
+            .condition_expression("attribute_exists(#taskId)")
+            .expression_attribute_names("#leaseUntil", "leaseUntil")
+            .expression_attribute_names("#taskId", "taskId")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if is_condition_failure(&error) => Ok(()),
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -727,6 +864,7 @@ mod tests {
     #[test]
     fn updates_name_only_attributes_of_the_task_item() {
         let mut task = sample_task();
+        task.remind_at = Some(Timestamp::parse("2025-10-01T16:00:00Z").unwrap());
         let assignee = UserId::parse("user-2").unwrap();
         task.assignee = Some(assignee.clone());
         let mut item = TaskItem::from(&task);
@@ -738,6 +876,7 @@ mod tests {
             status: Some(Status::Completed),
             priority: Some(Priority::High),
             due_date: Some(task.due_date),
+            remind_at: Some(task.remind_at),
             tags: Some(task.tags.clone()),
             assignee: Some(Some(assignee.clone())),
         };
@@ -752,7 +891,7 @@ mod tests {
             Timestamp::now(),
             "write-1",
         );
-        assert_eq!(names.len(), 13);
+        assert_eq!(names.len(), 14);
         assert_eq!(
             condition,
             "#assignee = :caller AND #ownerId = :owner AND #version = :expected \

@@ -48,6 +48,10 @@ pub struct TaskItem {
     pub priority: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_date: Option<String>,
+    /// When to remind; absent when there is no reminder. Read by `task-events` (the
+    /// schedule) and `task-reminders` (whether a firing is still due).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remind_at: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
     pub created_at: String,
@@ -124,6 +128,37 @@ pub fn owner_status(owner: &UserId, status: Status) -> String {
     format!("{}#{}", owner.as_str(), status)
 }
 
+/// How the key of a [`ReminderDelivery`] begins.
+pub const REMINDER_KEY_PREFIX: &str = "reminder#";
+
+/// How long a [`ReminderDelivery`] is kept: long past any retry of its firing.
+pub const REMINDER_DELIVERY_TTL_SECONDS: i64 = 7 * 24 * 60 * 60;
+
+/// The claim on delivering one reminder (a task and its `remindAt`), so that a firing
+/// retried by Scheduler or Lambda, or two firings at once, deliver it once; and how far the
+/// delivery got, so that a retry after a failure does only what is left. Not a task: no
+/// `ownerId`, so the stream's filter keeps it from task-events.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReminderDelivery {
+    /// `reminder#<taskId>#<remindAt>` (`crate::reminders::delivery_key`).
+    pub task_id: String,
+    /// Epoch milliseconds until which the firing that claimed it is delivering it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
+    /// The `TaskReminderDue` event was put on the bus.
+    #[serde(default)]
+    pub published: bool,
+    /// The users who were emailed (or have no address to email).
+    #[serde(default)]
+    pub notified: Vec<String>,
+    /// When the delivery was complete; a claim on a delivered reminder is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<String>,
+    /// Epoch seconds; DynamoDB's TTL removes the record some time after.
+    pub expires_at: i64,
+}
+
 /// How the key of an idempotency record begins; a task's key is a UUID, which never does.
 pub const IDEMPOTENCY_KEY_PREFIX: &str = "idempotency#";
 
@@ -155,10 +190,17 @@ pub fn request_fingerprint(task: &Task) -> String {
         due.as_bytes(),
         tags.as_bytes(),
     ];
-    // The assignee is a part only when there is one, so that the fingerprints of records
-    // written before sharing existed still match their retries.
+    // The assignee and the reminder are parts only when there is one, so that the
+    // fingerprints of records written before sharing or reminders existed still match their
+    // retries. The reminder is two parts, a label and the time: an assignee is one part and
+    // cannot hold the label's length prefix (a user id has no control characters).
     let assignee = task.assignee.as_ref().map(|a| a.as_str().as_bytes());
-    hex_sha256(fields.into_iter().chain(assignee))
+    let remind_at = task.remind_at.map(Timestamp::to_rfc3339);
+    let reminder = remind_at
+        .as_deref()
+        .into_iter()
+        .flat_map(|at| [b"remindAt".as_slice(), at.as_bytes()]);
+    hex_sha256(fields.into_iter().chain(assignee).chain(reminder))
 }
 
 impl From<&Task> for TaskItem {
@@ -172,6 +214,7 @@ impl From<&Task> for TaskItem {
             status: task.status.as_str().to_owned(),
             priority: task.priority.as_str().to_owned(),
             due_date: task.due_date.map(Timestamp::to_rfc3339),
+            remind_at: task.remind_at.map(Timestamp::to_rfc3339),
             tags: task.tags.iter().map(|t| t.as_str().to_owned()).collect(),
             created_at: task.created_at.to_rfc3339(),
             updated_at: task.updated_at.to_rfc3339(),
@@ -220,6 +263,10 @@ impl TaskItem {
             status: Status::parse(&self.status).map_err(field("status"))?,
             priority: Priority::parse(&self.priority).map_err(field("priority"))?,
             due_date: self.due_date.map(|raw| time("dueDate", &raw)).transpose()?,
+            remind_at: self
+                .remind_at
+                .map(|raw| time("remindAt", &raw))
+                .transpose()?,
             tags,
             created_at: time("createdAt", &self.created_at)?,
             updated_at: time("updatedAt", &self.updated_at)?,
@@ -370,5 +417,28 @@ pub(crate) mod tests {
             request_fingerprint(&task("Report", TaskChanges::default())),
             request_fingerprint(&task("Repor", described))
         );
+    }
+
+    #[test]
+    fn a_reminder_is_part_of_a_creates_fingerprint_and_cannot_pass_for_an_assignee() {
+        let at = "2030-01-01T09:00:00.000Z";
+        let task = |fields: TaskChanges| {
+            let mut task = sample_task();
+            task.assignee = fields.assignee.flatten();
+            task.remind_at = fields.remind_at.flatten();
+            task
+        };
+        let plain = task(TaskChanges::default());
+        let reminded = task(TaskChanges {
+            remind_at: Some(Some(Timestamp::parse(at).unwrap())),
+            ..Default::default()
+        });
+        let assigned_a_time = task(TaskChanges {
+            assignee: Some(Some(UserId::parse(&format!("remindAt{at}")).unwrap())),
+            ..Default::default()
+        });
+        let fingerprints = [&plain, &reminded, &assigned_a_time].map(request_fingerprint);
+        assert_ne!(fingerprints[0], fingerprints[1]);
+        assert_ne!(fingerprints[1], fingerprints[2]);
     }
 }

@@ -8,8 +8,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::items::{idempotency_record_id, request_fingerprint, sort_key};
 use super::{
-    Creation, DEFAULT_TASK_LIMIT, IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, PageCursor, StoreError,
-    TaskPage, TaskStore,
+    Claim, Creation, DEFAULT_TASK_LIMIT, DeliveryProgress, DeliveryStep,
+    IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, PageCursor, ReminderLedger, StoreError, TaskPage,
+    TaskStore,
 };
 use crate::domain::{
     IdempotencyKey, Scope, Task, TaskChanges, TaskId, Timestamp, UserId, Version, Write, authorize,
@@ -36,6 +37,15 @@ struct State {
     tasks: HashMap<TaskId, Task>,
     /// Idempotency records: the request's fingerprint, the task it created, when it expires.
     records: HashMap<String, (String, Task, i64)>,
+    /// Reminder deliveries by key: the lease's end, what was done, whether complete.
+    deliveries: HashMap<String, Delivery>,
+}
+
+#[derive(Debug, Default)]
+struct Delivery {
+    lease_until: Option<i64>,
+    progress: DeliveryProgress,
+    delivered: bool,
 }
 
 impl MemoryTaskStore {
@@ -191,6 +201,62 @@ impl TaskStore for MemoryTaskStore {
         let mut state = self.state();
         state.authorize(caller, id, Write::Delete, expected)?;
         state.tasks.remove(&id);
+        Ok(())
+    }
+}
+
+impl ReminderLedger for MemoryTaskStore {
+    async fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
+        Ok(self.state().tasks.get(&id).cloned())
+    }
+
+    async fn claim_delivery(
+        &self,
+        key: &str,
+        now: i64,
+        lease_millis: i64,
+    ) -> Result<Claim, StoreError> {
+        let mut state = self.state();
+        let delivery = state.deliveries.entry(key.to_owned()).or_default();
+        if delivery.delivered {
+            return Ok(Claim::Delivered);
+        }
+        if delivery.lease_until.is_some_and(|until| until >= now) {
+            return Ok(Claim::Held);
+        }
+        delivery.lease_until = Some(now + lease_millis);
+        Ok(Claim::Taken(delivery.progress.clone()))
+    }
+
+    async fn record_delivery(
+        &self,
+        key: &str,
+        step: DeliveryStep,
+        _now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let delivery = state
+            .deliveries
+            .get_mut(key)
+            .ok_or_else(|| StoreError::CorruptItem {
+                task_id: key.to_owned(),
+                reason: "a step of a delivery that was never claimed".into(),
+            })?;
+        match step {
+            DeliveryStep::Published => delivery.progress.published = true,
+            DeliveryStep::Notified(user) => delivery.progress.notified.push(user),
+            DeliveryStep::Delivered => {
+                delivery.delivered = true;
+                delivery.lease_until = None;
+            }
+        }
+        Ok(())
+    }
+
+    async fn release_delivery(&self, key: &str) -> Result<(), StoreError> {
+        if let Some(delivery) = self.state().deliveries.get_mut(key) {
+            delivery.lease_until = None;
+        }
         Ok(())
     }
 }

@@ -199,6 +199,65 @@ pub trait TaskStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// What a claim on delivering a reminder found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// This firing delivers it, until the lease ends; what an earlier, failed firing did
+    /// already is not done again.
+    Taken(DeliveryProgress),
+    /// It was delivered.
+    Delivered,
+    /// Another firing holds the lease and is delivering it now.
+    Held,
+}
+
+/// How far a delivery got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryStep {
+    /// The `TaskReminderDue` event was put on the bus.
+    Published,
+    /// This user was emailed (or has no address to email).
+    Notified(UserId),
+    /// The delivery is complete.
+    Delivered,
+}
+
+/// What an earlier firing that failed had done already.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryProgress {
+    pub published: bool,
+    pub notified: Vec<UserId>,
+}
+
+/// What the task-reminders function needs from storage: the task whoever it belongs to, and
+/// the claim on each delivery (one per task and `remindAt`, see
+/// [`items::ReminderDelivery`]). Every write is conditional on the claim, so a retried or
+/// duplicate firing never delivers twice.
+pub trait ReminderLedger: Send + Sync {
+    /// The task with this id, whoever's it is, read strongly consistently.
+    fn task(&self, id: TaskId) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
+
+    /// Claims the delivery `key` at `now` (epoch milliseconds) for `lease_millis`: taken if
+    /// it was neither delivered nor held under a lease that has not ended.
+    fn claim_delivery(
+        &self,
+        key: &str,
+        now: i64,
+        lease_millis: i64,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+
+    /// Records a step of the delivery `key`; [`DeliveryStep::Delivered`] also ends the lease.
+    fn record_delivery(
+        &self,
+        key: &str,
+        step: DeliveryStep,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Ends the lease of a delivery that failed, so that the next firing may take it at once.
+    fn release_delivery(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_loopback_url;
