@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from conftest import ROOT, TOOLS, aws, free_port, wait_until
+from conftest import ROOT, TOOLS, aws, free_port, listening, wait_until
 from create_table import create_table
 
 TARGET = "arn:aws:lambda:us-east-1:123456789012:function:task-reminders"
@@ -95,7 +95,7 @@ def test_dynalites_files_are_read_once(fresh_moto, environment, names, tmp_path)
                                  "--path", kept, "--createTableMs", "0"], stdout=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: subprocess.run(["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{port}"]).returncode == 0, 10, "dynalite")
+        wait_until(lambda: listening(port), 10, "dynalite")
         create_table(url, names["table"])
         aws("dynamodb", url).put_item(TableName=names["table"], Item={"taskId": {"S": "old"}, "title": {"S": "from dynalite"}})
     finally:
