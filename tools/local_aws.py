@@ -8,7 +8,8 @@
   values in base64, as Lambda's stream events and DynamoDB's own JSON have them);
 - `read_schedules`: a schedule group's schedules, each read in full once per change;
 - `invoke(function, payload)`: a Lambda Invoke at AWS_ENDPOINT_URL_LAMBDA (cargo lambda watch);
-- `write_json_atomically`, `Stop` (SIGTERM and SIGINT end the loop of a background tool).
+- `write_json_atomically`, `Stop` (SIGTERM and SIGINT end the loop of a background tool),
+  `Outage` (a failing server said once, not at every round).
 """
 
 import base64
@@ -78,6 +79,23 @@ def invoke(function: str, payload: bytes, timeout: float = 900) -> tuple[int, by
 
 def log(tool: str, message: str) -> None:
     print(f"{tool}: {message}", file=sys.stderr, flush=True)
+
+
+class Outage:
+    """Says once that something stopped answering, and once that it answers again."""
+
+    def __init__(self, tool: str, what: str):
+        self.tool, self.what, self.since = tool, what, None
+
+    def failed(self, error: Exception) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            log(self.tool, f"{self.what} failed ({error}); trying again")
+
+    def ok(self) -> None:
+        if self.since is not None:
+            log(self.tool, f"{self.what} works again after {time.monotonic() - self.since:.0f} s")
+            self.since = None
 
 
 class Stop:

@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from local_aws import Stop, Unreachable, client, invoke, log, read_schedules
+from local_aws import Outage, Stop, Unreachable, client, invoke, log, read_schedules
 
 TOOL = "local_scheduler"
 LOCAL_RETRIES = 3  # Scheduler's own policy allows up to 185 over a day; a few are enough here
@@ -175,11 +175,13 @@ def run(group: str, every: float, ready: Path | None) -> None:
     firer.schedules()  # the group exists and answers
     if ready:
         ready.touch()
+    reading = Outage(TOOL, f"reading the schedules of {group}")
     while not stop.requested:
         try:
             firer.tick(datetime.now(timezone.utc))
+            reading.ok()
         except Exception as error:  # the local Scheduler stopped answering: keep trying
-            log(TOOL, f"reading the schedules of {group} failed: {error}")
+            reading.failed(error)
         stop.sleep(every)
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from create_table import create_table, table_definition
 from local_aws import (
+    Outage,
     Shards,
     Stop,
     client,
@@ -190,6 +191,7 @@ def keep(directory: Path, ready: Path | None) -> None:
     if ready:
         ready.touch()
     last_schedules = 0.0
+    keeping = Outage(TOOL, f"keeping {table} and {group}")
     with files.changes.open("a") as changes:
         while True:
             stopping = stop.requested  # one more round after the signal: what came before it is kept
@@ -208,8 +210,9 @@ def keep(directory: Path, ready: Path | None) -> None:
                 if stopping or time.monotonic() - last_schedules >= SCHEDULE_SECONDS:
                     schedules.save_if_changed()
                     last_schedules = time.monotonic()
+                keeping.ok()
             except Exception as error:  # a local server stopped answering: keep trying
-                log(TOOL, f"keeping {table} and {group} failed: {error}")
+                keeping.failed(error)
             if stopping:
                 return
             stop.sleep(0.25)

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from create_table import template_properties
-from local_aws import REGION, Shards, Stop, Unreachable, client, invoke, item_to_json, log, stream_arn
+from local_aws import REGION, Outage, Shards, Stop, Unreachable, client, invoke, item_to_json, log, stream_arn
 
 from moto.events.models import EventPattern  # moto's EventBridge pattern engine
 
@@ -200,6 +200,7 @@ def main() -> None:
     if args.ready:
         args.ready.touch()
     last_discovery = time.monotonic()
+    reading = Outage(TOOL, f"reading the stream of {table}")
     while not stop.requested:
         try:
             for shard, records in shards.poll():
@@ -207,8 +208,9 @@ def main() -> None:
             if time.monotonic() - last_discovery > 10:
                 shards.discover()
                 last_discovery = time.monotonic()
+            reading.ok()
         except Exception as error:  # the local DynamoDB stopped answering: keep trying
-            log(TOOL, f"reading the stream failed: {error}")
+            reading.failed(error)
             stop.sleep(1)
         mapping.send_due()
         stop.sleep(POLL_SECONDS)
