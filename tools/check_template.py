@@ -75,6 +75,47 @@ def evaluate(expression, parameters: dict[str, str], conditions: dict):
     return expression
 
 
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def resolve(node, parameters: dict[str, str], conditions: dict):
+    """What CloudFormation makes of a template's node for known parameters: Fn::If taken,
+    AWS::NoValue dropped, parameters put into Ref and Fn::Sub, Fn::Split and Fn::Select of
+    what is then known worked out. What names a resource or a pseudo parameter stays."""
+    import re
+
+    def again(n):
+        return resolve(n, parameters, conditions)
+
+    if isinstance(node, list):
+        return [r for r in map(again, node) if r != NO_VALUE]
+    if not isinstance(node, dict):
+        return node
+    if len(node) == 1:
+        (function, argument), = node.items()
+        if function == "Fn::If":
+            condition, then, otherwise = argument
+            return again(then if evaluate({"Condition": condition}, parameters, conditions) else otherwise)
+        if function == "Ref" and argument in parameters:
+            return parameters[argument]
+        if function == "Fn::Sub":
+            text, local = (argument, {}) if isinstance(argument, str) else (argument[0], again(argument[1]))
+            known = {**parameters, **{k: v for k, v in local.items() if isinstance(v, str)}}
+            text = re.sub(r"\$\{(\w+)\}", lambda m: known.get(m[1], m[0]), text)
+            unknown = {k: v for k, v in local.items() if not isinstance(v, str)}
+            return text if "${" not in text else {"Fn::Sub": [text, unknown] if unknown else text}
+        if function == "Fn::Split":
+            delimiter, source = map(again, argument)
+            if isinstance(source, str):
+                return source.split(delimiter)
+        if function == "Fn::Select":
+            index, items = map(again, argument)
+            if isinstance(items, list) and all(isinstance(i, str) for i in items):
+                return items[int(index)]
+    resolved = {k: again(v) for k, v in node.items()}
+    return {k: v for k, v in resolved.items() if v != NO_VALUE}
+
+
 def cargo_router() -> dict[tuple[str, str], str]:
     """(path, method) -> binary, from `cargo lambda watch`'s router in Cargo.toml."""
     with open("Cargo.toml", "rb") as f:
@@ -129,6 +170,7 @@ def main() -> int:
     check_rules(source, declared)
     check_exposed_headers(source)
     check_web_app(source, declared)
+    check_reminders(source, declared)
     print(f"template checks: {passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 
@@ -227,8 +269,15 @@ def check_parameter_set(source, parameters, binaries, router) -> None:
     check_boundaries(resources, parameters, conditions)
 
     check_rate_limit(resources, parameters)
-    check_deployments(resources, parameters, binaries)
-    check_dashboard(resources)
+    # Every function, the API's and the others alike.
+    functions = {
+        name: resource["Metadata"]["BuildProperties"]["Binary"]
+        for name, resource in source["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    check(set(binaries) < set(functions), f"the functions are found: {sorted(functions)}")
+    check_deployments(resources, parameters, functions)
+    check_dashboard(resources, functions)
     check_task_events(output, resources, parameters, conditions, binaries)
 
     pool, client = resources["UserPool"], resources["UserPoolClient"]
@@ -314,7 +363,7 @@ def check_deployments(resources, parameters, binaries) -> None:
               f"{binary}: an alarm stops and rolls back the deployment")
 
 
-def check_dashboard(resources) -> None:
+def check_dashboard(resources, functions) -> None:
     """The stage's dashboard is valid JSON once CloudFormation substitutes it, and shows what
     an operator needs at a glance."""
     import re
@@ -338,6 +387,19 @@ def check_dashboard(resources) -> None:
         check(what in shown, f"the dashboard shows {what}")
     alarms = [w for w in widgets if w["type"] == "alarm"]
     check(bool(alarms) and len(alarms[0]["properties"]["alarms"]) >= 10, "the dashboard shows the rollback alarms")
+    # Each function's errors and rollback alarms, and the depth of each queue (each holds
+    # what the stack gave up on).
+    for function in functions:
+        check(
+            re.search(rf'"Errors", "FunctionName", "\$\{{{function}\}}"', text) is not None
+            and all(f'"${{{function.removesuffix("Function")}{kind}Alarm.Arn}}"' in text for kind in ("Errors", "Latency")),
+            f"the dashboard shows {function}'s errors and its rollback alarms",
+        )
+    queues = [name for name, r in resources.items() if r["Type"] == "AWS::SQS::Queue"]
+    check(
+        len(queues) >= 3 and all(f'"${{{queue}.QueueName}}"' in text for queue in queues),
+        f"the dashboard shows the depth of every queue: {sorted(queues)}",
+    )
 
 
 def check_rate_limit(resources, parameters) -> None:
@@ -459,6 +521,11 @@ TABLE_ACCESS = {
         (["dynamodb:DeleteItem", "dynamodb:GetItem"], NO_CONDITION),
         (["dynamodb:UpdateItem"], LEADING_KEYS("owner#*")),
     ],
+    # Reads any task; writes only its delivery claims, never a task.
+    "task-reminders": [
+        (["dynamodb:GetItem"], NO_CONDITION),
+        (["dynamodb:UpdateItem"], LEADING_KEYS("reminder#*")),
+    ],
 }
 
 
@@ -497,42 +564,91 @@ def check_boundaries(resources, parameters, conditions) -> None:
         )
 
 
+def function_of(resources, binary: str) -> str | None:
+    """The one deployed function that runs this binary (checked), or None."""
+    functions = [
+        name
+        for name, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Function"
+        and r.get("Metadata", {}).get("BuildProperties", {}).get("Binary") == binary
+    ]
+    check(len(functions) == 1, f"one {binary} function")
+    return functions[0] if len(functions) == 1 else None
+
+
+def getatt(name: str, attribute: str) -> dict:
+    return {"Fn::GetAtt": [name, attribute]}
+
+
+def regional_endpoint(service: str) -> dict:
+    """A service's regional endpoint, as the template writes it for the SDK's AWS_ENDPOINT_URL_*."""
+    return {"Fn::Sub": f"https://{service}.${{AWS::Region}}.${{AWS::URLSuffix}}"}
+
+
+def check_failure_queue(output, resources, queue: str) -> None:
+    """A queue of what the stack gave up on: encrypted, kept 14 days (SQS's longest), and
+    alarmed as soon as anything is in it."""
+    properties = resources[queue]["Properties"]
+    check(
+        properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties,
+        f"{queue} is encrypted",
+    )
+    check(str(properties.get("MessageRetentionPeriod")) == "1209600", f"{queue} keeps messages for 14 days")
+    alarms = [
+        r
+        for r in output["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        and r["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and {"Name": "QueueName", "Value": getatt(queue, "QueueName")} in r["Properties"].get("Dimensions", [])
+    ]
+    check(
+        len(alarms) == 1
+        and alarms[0].get("Condition") == "HasAlarmTopic"
+        and alarms[0]["Properties"].get("Namespace") == "AWS/SQS"
+        and alarms[0]["Properties"].get("ComparisonOperator") == "GreaterThanThreshold"
+        and str(alarms[0]["Properties"].get("Threshold")) == "0"
+        and alarms[0]["Properties"].get("AlarmActions") == [{"Ref": "AlarmTopicArn"}],
+        f"an alarm on {queue}'s depth (any message visible) notifies AlarmTopicArn",
+    )
+
+
 def check_task_events(output, resources, parameters, conditions, api_binaries) -> None:
     """The stream -> task-events -> EventBridge pipeline (docs/events.md), as deployed."""
     from moto.events.models import EventPattern  # moto's EventBridge pattern matcher
 
-    getatt = lambda name, attribute: {"Fn::GetAtt": [name, attribute]}  # noqa: E731
     table = resources["TasksTable"]["Properties"]
     check(
         table.get("StreamSpecification", {}).get("StreamViewType") == "NEW_AND_OLD_IMAGES",
         "the table streams NEW_AND_OLD_IMAGES",
     )
-    functions = [
-        name
-        for name, r in resources.items()
-        if r["Type"] == "AWS::Lambda::Function"
-        and r.get("Metadata", {}).get("BuildProperties", {}).get("Binary") == "task-events"
-    ]
-    check(len(functions) == 1, "one task-events function")
-    if len(functions) != 1:
+    function = function_of(resources, "task-events")
+    if function is None:
         return
-    (function,) = functions
     variables = resources[function]["Properties"].get("Environment", {}).get("Variables", {})
     bus = variables.get("EVENT_BUS_NAME", {}).get("Ref")
     check(
         bus in resources and resources[bus]["Type"] == "AWS::Events::EventBus",
         "task-events: EVENT_BUS_NAME is the stack's own bus",
     )
-    check(
-        "AWS_ENDPOINT_URL_EVENTBRIDGE" in variables and "PAGE_TOKEN_SECRET" not in variables,
-        "task-events: an explicit EventBridge endpoint, no page-token secret",
-    )
     # The Globals' variables are the API's; SAM merges them into task-events too, where
-    # AWS::NoValue removes each: it gets exactly the two it reads (crates/tasks/src/config.rs).
-    own = sorted(name for name, value in variables.items() if value != {"Ref": "AWS::NoValue"})
+    # AWS::NoValue removes each: it gets exactly those it reads (crates/task-events), each
+    # naming this stack's own bus, schedule group, reminder function, role and queue, and
+    # the regional endpoints.
+    own = {name: value for name, value in variables.items() if value != NO_VALUE}
+    expected = {
+        "EVENT_BUS_NAME": {"Ref": bus},
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": regional_endpoint("events"),
+        "REMINDER_SCHEDULE_GROUP": {"Ref": "ReminderScheduleGroup"},
+        "REMINDER_TARGET_ARN": {"Ref": "TaskRemindersFunctionAliaslive"},
+        "REMINDER_ROLE_ARN": getatt("ReminderSchedulerRole", "Arn"),
+        "REMINDER_DEAD_LETTER_ARN": getatt("ReminderFailures", "Arn"),
+        "AWS_ENDPOINT_URL_SCHEDULER": regional_endpoint("scheduler"),
+        "AWS_ENDPOINT_URL_LAMBDA": regional_endpoint("lambda"),
+    }
     check(
-        own == ["AWS_ENDPOINT_URL_EVENTBRIDGE", "EVENT_BUS_NAME"],
-        f"task-events: only EVENT_BUS_NAME and AWS_ENDPOINT_URL_EVENTBRIDGE, none of the API's variables (got {own})",
+        own == expected,
+        f"task-events: exactly its own variables, none of the API's: extra or different "
+        f"{sorted(k for k in own if own[k] != expected.get(k))}, missing {sorted(set(expected) - set(own))}",
     )
 
     # Invoked by this table's stream only, with every reliability setting the design needs.
@@ -565,25 +681,7 @@ def check_task_events(output, resources, parameters, conditions, api_binaries) -
         "the mapping sends what it gives up on to an SQS queue",
     )
     if queue in resources:
-        properties = resources[queue]["Properties"]
-        check(
-            properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties,
-            f"{queue} is encrypted",
-        )
-        check("MessageRetentionPeriod" in properties, f"{queue} keeps messages for a set time")
-        alarms = [
-            r
-            for r in output["Resources"].values()
-            if r["Type"] == "AWS::CloudWatch::Alarm"
-            and r["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
-            and {"Name": "QueueName", "Value": getatt(queue, "QueueName")} in r["Properties"].get("Dimensions", [])
-        ]
-        check(
-            len(alarms) == 1
-            and alarms[0].get("Condition") == "HasAlarmTopic"
-            and alarms[0]["Properties"].get("AlarmActions") == [{"Ref": "AlarmTopicArn"}],
-            f"an alarm on {queue}'s depth notifies AlarmTopicArn",
-        )
+        check_failure_queue(output, resources, queue)
 
     # The filter, run by moto's EventBridge pattern engine (Lambda's filters have EventBridge's
     # syntax) over the stream samples: idempotency records never invoke the function.
@@ -598,24 +696,40 @@ def check_task_events(output, resources, parameters, conditions, api_binaries) -
             invoked == (not key.startswith("idempotency#")),
             f"{sample.name} {'invokes' if invoked else 'does not invoke'} task-events",
         )
-    # An owner's task counter (taskId "owner#<userId>", a taskCount and no ownerId), as create
-    # and delete change it: never a task event.
+    # Items that are no task, as they are written: an owner's task counter (taskId
+    # "owner#<userId>", a taskCount and no ownerId), as create and delete change it; a
+    # reminder's delivery claim (taskId "reminder#<taskId>#<remindAt>", a lease, progress and
+    # expiresAt, no ownerId), as task-reminders claims and advances it and TTL removes it.
+    # Neither is ever a task event.
     counter = {"taskId": {"S": "owner#4f8e1c2a-0b3d-4e5f-8a9b-1c2d3e4f5a6b"}, "taskCount": {"N": "3"}}
-    for name, images in [
-        ("INSERT", {"NewImage": counter}),
-        ("MODIFY", {"NewImage": counter, "OldImage": {**counter, "taskCount": {"N": "2"}}}),
-        ("REMOVE", {"OldImage": counter}),
+    claim = {
+        "taskId": {"S": "reminder#0b5e8d1c-2a3f-4e6b-9c7d-1e2f3a4b5c6d#2026-12-01T09:00:00Z"},
+        "leaseUntil": {"N": "1796115630"},
+        "expiresAt": {"N": "1796720400"},
+    }
+    for what, item, changed in [
+        ("an owner's task counter", counter, {"taskCount": {"N": "2"}}),
+        ("a reminder's delivery claim", claim, {"eventPut": {"BOOL": True}}),
     ]:
-        record = {"eventName": name, "dynamodb": {"Keys": {"taskId": counter["taskId"]}, **images}}
-        check(
-            not any(pattern.matches_event(record) for pattern in patterns),
-            f"a change ({name}) of an owner's task counter does not invoke task-events",
-        )
+        for name, images in [
+            ("INSERT", {"NewImage": item}),
+            ("MODIFY", {"NewImage": {**item, **changed}, "OldImage": item}),
+            ("REMOVE", {"OldImage": item}),
+        ]:
+            record = {"eventName": name, "dynamodb": {"Keys": {"taskId": item["taskId"]}, **images}}
+            check(
+                not any(pattern.matches_event(record) for pattern in patterns),
+                f"a change ({name}) of {what} does not invoke task-events",
+            )
 
     # Least privilege: stream read on this stream, PutEvents on this bus, nothing else broad.
     role = resources[resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]]
     managed = json.dumps(role["Properties"].get("ManagedPolicyArns", []))
     check("AWSLambdaDynamoDBExecutionRole" not in managed, "task-events: no managed stream-read policy (it allows every stream)")
+    # Reminders: the schedules of the stack's group only (never another group's, nor the
+    # group itself), passing the scheduler role only (to Scheduler only), and invoking the
+    # reminder function's live alias only.
+    group_schedules = {"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ReminderScheduleGroup}/*"}
     allowed = {
         "events:PutEvents": [getatt(bus, "Arn")],
         "dynamodb:DescribeStream": [getatt("TasksTable", "StreamArn")],
@@ -623,10 +737,25 @@ def check_task_events(output, resources, parameters, conditions, api_binaries) -
         "dynamodb:GetShardIterator": [getatt("TasksTable", "StreamArn")],
         "dynamodb:ListStreams": [{"Fn::Sub": "${TasksTable.Arn}/stream/*"}],
         "sqs:SendMessage": [getatt(queue, "Arn")],
+        "scheduler:CreateSchedule": [group_schedules],
+        "scheduler:UpdateSchedule": [group_schedules],
+        "scheduler:DeleteSchedule": [group_schedules],
+        "iam:PassRole": [getatt("ReminderSchedulerRole", "Arn")],
+        "lambda:InvokeFunction": [{"Ref": "TaskRemindersFunctionAliaslive"}],
     }
     granted = {(a, json.dumps(r)) for st in statements(role) for a in st["Action"] for r in st["Resource"]}
     expected = {(a, json.dumps(r)) for a, rs in allowed.items() for r in rs}
     check(granted == expected, f"task-events may do exactly what it needs: extra {sorted(granted - expected)}, missing {sorted(expected - granted)}")
+    passes = [st for st in statements(role) if "iam:PassRole" in st["Action"]]
+    check(
+        bool(passes)
+        and all(
+            st["Action"] == ["iam:PassRole"]
+            and st.get("Condition") == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+            for st in passes
+        ),
+        "task-events passes the scheduler role to EventBridge Scheduler only (iam:PassedToService)",
+    )
     for name in api_binaries:
         role = resources[resources[name]["Properties"]["Role"]["Fn::GetAtt"][0]]
         actions = {a for st in statements(role) for a in st["Action"]}
@@ -700,6 +829,150 @@ def check_task_events(output, resources, parameters, conditions, api_binaries) -
     )
 
 
+def check_reminders(source, declared) -> None:
+    """Reminders as deployed (docs/events.md), with and without ReminderSenderEmail: the
+    schedule group and the role Scheduler acts as, task-reminders' variables, permissions and
+    asynchronous invocation, and where what cannot be delivered ends up."""
+    import re
+
+    print("check_template: reminders")
+    pattern = declared["ReminderSenderEmail"]["AllowedPattern"]
+    check(
+        all(re.fullmatch(pattern, v) for v in ("", "no-reply@mail.example.com"))
+        and not any(re.fullmatch(pattern, v) for v in ("no-reply", "a@b@example.com", "a b@example.com")),
+        "ReminderSenderEmail takes one address, or nothing",
+    )
+    site = "https://tasks.example.com"
+    for sender, site_url in itertools.product(("", "no-reply@mail.example.com"), ("", site)):
+        parameters = {name: str(p.get("Default", "")) for name, p in declared.items()}
+        parameters.update(
+            CorsAllowOrigin="https://app.example.com", StageName="Prod", ReminderSenderEmail=sender,
+            SiteUrl=site_url, AlarmTopicArn="arn:aws:sns:us-east-1:123456789012:alarms",
+        )
+        print(f"check_template: reminders, ReminderSenderEmail={sender!r} SiteUrl={site_url!r}")
+        output, conditions, resources = deployed(source, parameters)
+        check_references(output, resources, parameters, conditions)
+
+        def resolved(name):
+            return resolve(resources[name].get("Properties", {}), parameters, conditions)
+
+        # The group, named after the stack: the pipeline's roles reach its schedules by name.
+        groups = [n for n, r in resources.items() if r["Type"] == "AWS::Scheduler::ScheduleGroup"]
+        check(
+            groups == ["ReminderScheduleGroup"]
+            and resolved("ReminderScheduleGroup").get("Name") == {"Fn::Sub": "${AWS::StackName}-reminders"},
+            "one schedule group, named <stack>-reminders",
+        )
+
+        # The role Scheduler acts as: assumed by Scheduler for this account's reminder group
+        # only; it may invoke the reminder function's live alias and send to the failure queue.
+        function = function_of(resources, "task-reminders")
+        if function is None:
+            continue
+        alias = f"{function}Aliaslive"
+        trusting = {
+            n for n, r in resources.items()
+            if r["Type"] == "AWS::IAM::Role" and "scheduler.amazonaws.com" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])
+        }
+        check(trusting == {"ReminderSchedulerRole"}, f"one role trusts EventBridge Scheduler: {sorted(trusting)}")
+        role = resolved("ReminderSchedulerRole")
+        as_list = lambda v: v if isinstance(v, list) else [v]  # noqa: E731
+        trust = [
+            {**st, "Action": as_list(st["Action"]), "Principal": {"Service": as_list(st["Principal"].get("Service"))}}
+            for st in role["AssumeRolePolicyDocument"]["Statement"]
+        ]
+        check(
+            trust == [{
+                "Effect": "Allow",
+                "Principal": {"Service": ["scheduler.amazonaws.com"]},
+                "Action": ["sts:AssumeRole"],
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                    "ArnEquals": {"aws:SourceArn": getatt("ReminderScheduleGroup", "Arn")},
+                },
+            }],
+            f"ReminderSchedulerRole: only Scheduler may assume it, for this account's reminder group (aws:SourceAccount, aws:SourceArn): {trust}",
+        )
+        granted = sorted(
+            (a, json.dumps(r), json.dumps(st.get("Condition")))
+            for st in statements({"Properties": role}) for a in st["Action"] for r in st["Resource"]
+        )
+        check(
+            granted == sorted([
+                ("lambda:InvokeFunction", json.dumps({"Ref": alias}), "null"),
+                ("sqs:SendMessage", json.dumps(getatt("ReminderFailures", "Arn")), "null"),
+            ])
+            and all(st["Effect"] == "Allow" for st in statements({"Properties": role}))
+            and not role.get("ManagedPolicyArns"),
+            f"ReminderSchedulerRole may only invoke task-reminders' live alias and send to ReminderFailures: {granted}",
+        )
+
+        # task-reminders' variables: its own, none of the API's; the email ones only with a sender.
+        variables = resolved(function).get("Environment", {}).get("Variables", {})
+        expected = {
+            "TABLE_NAME": {"Ref": "TasksTable"},
+            "AWS_ENDPOINT_URL_DYNAMODB": regional_endpoint("dynamodb"),
+            "EVENT_BUS_NAME": {"Ref": "TaskEventBus"},
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": regional_endpoint("events"),
+        }
+        if sender:
+            expected.update(
+                REMINDER_SENDER=sender,
+                USER_POOL_ID={"Ref": "UserPool"},
+                AWS_ENDPOINT_URL_SES=regional_endpoint("email"),
+                AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=regional_endpoint("cognito-idp"),
+                WEB_APP_URL=site_url or {"Fn::Sub": "https://${SiteDistribution.DomainName}"},
+            )
+        check(
+            variables == expected,
+            f"task-reminders: exactly its variables {'with' if sender else 'without'} a sender: extra or different "
+            f"{sorted(k for k in variables if variables[k] != expected.get(k))}, missing {sorted(set(expected) - set(variables))}",
+        )
+
+        # Its permissions: the table as TABLE_ACCESS says, the bus, the failure queue (the
+        # destination's), and with a sender the pool's users and mail from its identity only.
+        role_name = resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+        role = resolved(role_name)
+        check_table_access({**resources, role_name: {"Properties": role}}, {function: "task-reminders"})
+        granted = sorted(
+            (a, json.dumps(r))
+            for st in statements({"Properties": role}) for a in st["Action"] for r in st["Resource"]
+            if not a.startswith("dynamodb:")
+        )
+        expected = [
+            ("events:PutEvents", json.dumps(getatt("TaskEventBus", "Arn"))),
+            ("sqs:SendMessage", json.dumps(getatt("ReminderFailures", "Arn"))),
+        ]
+        if sender:
+            identity = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
+            expected += [
+                ("cognito-idp:ListUsers", json.dumps(getatt("UserPool", "Arn"))),
+                ("ses:SendEmail", json.dumps({"Fn::Sub": identity + sender})),
+                ("ses:SendEmail", json.dumps({"Fn::Sub": identity + sender.split("@")[1]})),
+            ]
+        check(
+            granted == sorted(expected),
+            f"task-reminders may do exactly what it needs {'with' if sender else 'without'} a sender: "
+            f"extra {sorted(set(granted) - set(expected))}, missing {sorted(set(expected) - set(granted))}",
+        )
+
+        # Invoked asynchronously on its live alias (where Scheduler's target and task-events'
+        # late invocations point): two retries, then the record goes to ReminderFailures, the
+        # schedules' dead-letter queue too.
+        configs = [
+            resolved(n) for n, r in resources.items()
+            if r["Type"] == "AWS::Lambda::EventInvokeConfig" and r["Properties"].get("FunctionName") == {"Ref": function}
+        ]
+        check(
+            len(configs) == 1
+            and configs[0].get("Qualifier") == resolved(alias).get("Name") == "live"
+            and configs[0].get("MaximumRetryAttempts") == 2
+            and configs[0].get("DestinationConfig") == {"OnFailure": {"Destination": getatt("ReminderFailures", "Arn")}},
+            f"task-reminders' live alias: two retries, then ReminderFailures: {configs}",
+        )
+        check_failure_queue(output, resources, "ReminderFailures")
+
+
 def check_web_app(source, declared) -> None:
     """The web app as deployed: a private bucket behind CloudFront, the API on the same origin,
     security headers, and managed login for exactly the app's URL (docs/web.md)."""
@@ -721,28 +994,14 @@ def check_web_app(source, declared) -> None:
         parameters.update(CorsAllowOrigin="https://app.example.com", StageName="Prod", SiteUrl=site_url)
         output, conditions, resources = deployed(source, parameters)
 
-        def resolve(node):
-            """Fn::If, AWS::NoValue, and parameters in Ref and Fn::Sub, as CloudFormation would."""
-            if isinstance(node, list):
-                return [r for r in map(resolve, node) if r != {"Ref": "AWS::NoValue"}]
-            if isinstance(node, dict):
-                if set(node) == {"Fn::If"}:
-                    condition, then, otherwise = node["Fn::If"]
-                    return resolve(then if evaluate({"Condition": condition}, parameters, conditions) else otherwise)
-                if set(node) == {"Ref"} and node["Ref"] in parameters:
-                    return parameters[node["Ref"]]
-                if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
-                    text = re.sub(r"\$\{(\w+)\}", lambda m: parameters.get(m[1], m[0]), node["Fn::Sub"])
-                    return text if "${" not in text else {"Fn::Sub": text}
-                resolved = {k: resolve(v) for k, v in node.items()}
-                return {k: v for k, v in resolved.items() if v != {"Ref": "AWS::NoValue"}}
-            return node
+        def resolved(node):
+            return resolve(node, parameters, conditions)
 
         print(f"check_template: web app, SiteUrl={site_url!r}")
         check_no_cycle(resources)
 
         def of_type(kind):
-            return {n: resolve(r.get("Properties", {})) for n, r in resources.items() if r["Type"] == kind}
+            return {n: resolved(r.get("Properties", {})) for n, r in resources.items() if r["Type"] == kind}
 
         buckets, policies = of_type("AWS::S3::Bucket"), of_type("AWS::S3::BucketPolicy")
         distributions = of_type("AWS::CloudFront::Distribution")
@@ -846,7 +1105,7 @@ def check_web_app(source, declared) -> None:
             paths = list(rest_api["Properties"]["Body"]["paths"])
             check(all(p.startswith("/tasks") for p in paths), f"every API path is under /tasks*: {paths}")
 
-        client = resolve(resources["UserPoolClient"]["Properties"])
+        client = resolved(resources["UserPoolClient"]["Properties"])
         oauth = site_url != ""
         check(client.get("GenerateSecret") is False, "the app client has no secret (a public client, PKCE)")
         if oauth:

@@ -48,6 +48,19 @@ PRICES = {
     "cloudfront_function_request": 0.10 / 1e6,
 }
 
+# Reminders (#23), read later than the prices above.
+REMINDER_PRICES_DATE = "2026-12"
+REMINDER_PRICES = {
+    # EventBridge Scheduler bills the invocations of schedules, after a monthly free tier;
+    # its price list names nothing else (creating, changing and deleting schedules).
+    "scheduler_invocation": 1.00 / 1e6,
+    "scheduler_free_invocations_a_month": 14_000_000,
+    # EventBridge, per custom event put on a bus (TaskReminderDue).
+    "eventbridge_event": 1.00 / 1e6,
+    # Amazon SES, per email sent (outbound, without attachments or dedicated IPs).
+    "ses_email": 0.10 / 1000,
+}
+
 ASSUMPTIONS = {
     # Share of requests that meet a cold start (a new execution environment).
     "cold_start_share": 0.01,
@@ -63,6 +76,12 @@ ASSUMPTIONS = {
             "deleteTask": 0.05},
     # Steady request rates (per second) at which X-Ray's default sampling is shown.
     "xray_rates": [1, 10, 100],
+    # A reminder delivered (docs/operations.md, "Reminders"): one consistent read of the task
+    # (under 4 KB: 1 unit); writes to its delivery claim (under 1 KB, in no index: 1 unit
+    # each): the claim, the event recorded, then one per email recorded.
+    "reminder_task_reads": 1,
+    "reminder_claim_writes": 2,
+    "reminder_writes_per_email": 1,
 }
 
 OPERATIONS = {
@@ -322,7 +341,81 @@ def document(bench):
         f"{usd_per_million(PRICES['cloudfront_function_request'])} per million requests that come "
         "through CloudFront (the function that passes the viewer's address on).")
     out("")
+    reminders(bench, out)
     return "\n".join(lines) + "\n"
+
+
+def reminder_cost(emails):
+    """Per reminder delivered with this many emails, by part: list prices and ASSUMPTIONS
+    (task-reminders' duration apart: the bench's, where it has measured it)."""
+    a, p = ASSUMPTIONS, REMINDER_PRICES
+    writes = a["reminder_claim_writes"] + emails * a["reminder_writes_per_email"]
+    return {
+        "scheduler": p["scheduler_invocation"],
+        "lambda": PRICES["lambda_request"],
+        "dynamodb": a["reminder_task_reads"] * PRICES["dynamodb_read_unit"] + writes * PRICES["dynamodb_write_unit"],
+        "eventbridge": p["eventbridge_event"],
+        "ses": emails * p["ses_email"],
+    }
+
+
+def reminders(bench, out):
+    """The section on reminders: what a delivered reminder costs, with and without email."""
+    a, p = ASSUMPTIONS, REMINDER_PRICES
+    cases = [("events only", 0), ("email to the owner", 1), ("owner and assignee", 2)]
+    costs = [reminder_cost(emails) for _, emails in cases]
+    writes = [str(a["reminder_claim_writes"] + e * a["reminder_writes_per_email"]) for _, e in cases]
+    labels = {
+        "scheduler": "EventBridge Scheduler (the schedule fires once)",
+        "lambda": "Lambda requests (task-reminders)",
+        "dynamodb": f"DynamoDB ({a['reminder_task_reads']} read unit; {', '.join(writes[:-1])} or {writes[-1]} write units)",
+        "eventbridge": "EventBridge (`TaskReminderDue`)",
+        "ses": "SES (one email per recipient)",
+    }
+    out("## Reminders, per million delivered")
+    out("")
+    out(f"Prices as published, checked {REMINDER_PRICES_DATE}: EventBridge Scheduler "
+        f"{usd_per_million(p['scheduler_invocation'])} per million invocations after a free tier of "
+        f"{p['scheduler_free_invocations_a_month'] / 1e6:.0f} million invocations a month (not "
+        f"counted below); EventBridge {usd_per_million(p['eventbridge_event'])} per million events "
+        f"put; Amazon SES ${p['ses_email'] * 1000:.2f} per 1,000 emails. A reminder is one "
+        "schedule firing once: task-reminders reads the task, claims its delivery, puts "
+        "`TaskReminderDue` on the bus and, with `ReminderSenderEmail`, mails the owner and the "
+        "assignee, each their own message.")
+    out("")
+    out("| part | " + " | ".join(name for name, _ in cases) + " |")
+    out("|---|" + "---:|" * len(cases))
+    for part, label in labels.items():
+        out(f"| {label} | " + " | ".join(usd_per_million(c[part]) for c in costs) + " |")
+    out("| **total, without Lambda's duration and logs** | "
+        + " | ".join(f"**{usd_per_million(sum(c.values()))}**" for c in costs) + " |")
+    out("")
+    per_ms = 1 / 1000 * memory_mb(bench) / 1024 * PRICES["lambda_gb_second_arm64"]
+    figures = bench["modes"]["lambda"].get("task-reminders")
+    if figures:
+        billed_ms = ((1 - a["cold_start_share"]) * math.ceil(figures["warm_p50_ms"])
+                     + a["cold_start_share"] * figures["billed_cold_ms"])
+        out(f"task-reminders bills {billed_ms:.2f} ms a reminder in `make bench`'s figures: "
+            f"{usd_per_million(billed_ms * per_ms)} per million on arm64.")
+    else:
+        out("task-reminders' duration is not in `make bench`'s figures yet (it waits for "
+            "DynamoDB, EventBridge, Cognito and SES in turn): every 10 ms it bills is "
+            f"{usd_per_million(10 * per_ms)} per million at {memory_mb(bench)} MB on arm64. Nor "
+            "is its log.")
+    out("")
+    out(f"- **Email is nearly all of it**: {usd_per_million(p['ses_email'])} per million emails, "
+        f"against {usd_per_million(sum(costs[0].values()))} for all the rest. Without a sender a "
+        "reminder is an event only.")
+    out("- **Setting, moving or clearing a `remindAt`** fires nothing: task-events creates, "
+        "updates or deletes the schedule `reminder-<taskId>` (Scheduler's price list names "
+        "invocations only) in the invocation it makes for the task's change anyway, one "
+        "request longer (not measured here). A reminder whose task was completed, deleted or "
+        "given another `remindAt` is deleted before it fires and costs nothing more.")
+    out("- **The delivery claim** expires by TTL after 7 days (TTL deletes are free), and its "
+        "stream records never invoke task-events (the mapping's filter drops them).")
+    out("- **A failed delivery** bills again what each retry repeats (Lambda retries twice); "
+        "an email the claim records as sent is not sent again.")
+    out("")
 
 
 def main():

@@ -123,7 +123,8 @@ stop_on_exit $gateway
 FUZZ_SEED=${FUZZ_SEED:-7581397813858473702567856342583041965}
 seed_args=()
 [ "$FUZZ_SEED" = random ] || seed_args=(--seed "$FUZZ_SEED")
-st --config-file tools/schemathesis.toml run docs/openapi.yaml "${seed_args[@]}" \
+SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=tools \
+  st --config-file tools/schemathesis.toml run docs/openapi.yaml "${seed_args[@]}" \
   --url "http://127.0.0.1:$GATEWAY_PORT" --checks all \
   --exclude-checks ignored_auth,ensure_resource_availability \
   --generation-with-security-parameters false --continue-on-failure --max-examples 50 \

@@ -15,6 +15,7 @@ mod limits;
 mod listing;
 mod logs;
 mod races;
+mod reminders;
 mod routes;
 mod sharing;
 mod store;

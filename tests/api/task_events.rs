@@ -253,7 +253,7 @@ fn each_sample_gives_its_event() {
 // ---- Against moto's EventBridge and SQS --------------------------------------------------
 
 /// An endpoint of `make test`'s moto server, from `variable`; a test refuses any other.
-fn moto_endpoint(variable: &str) -> String {
+pub(crate) fn moto_endpoint(variable: &str) -> String {
     let endpoint = std::env::var(variable).unwrap_or_default();
     let port = endpoint
         .strip_prefix("http://127.0.0.1:")
@@ -267,23 +267,23 @@ fn moto_endpoint(variable: &str) -> String {
 
 /// A bus of its own on moto, with a rule that sends everything from `task-api` to a queue:
 /// what a test publishes can be read back exactly as a consumer gets it.
-struct Bus {
-    name: String,
-    endpoint: String,
-    events: aws_sdk_eventbridge::Client,
-    sqs: aws_sdk_sqs::Client,
+pub(crate) struct Bus {
+    pub(crate) name: String,
+    pub(crate) endpoint: String,
+    pub(crate) events: aws_sdk_eventbridge::Client,
+    pub(crate) sqs: aws_sdk_sqs::Client,
     /// The queue of the rule that takes every event.
-    all: Queue,
+    pub(crate) all: Queue,
 }
 
 /// A consumer's queue: the target of one rule of the bus.
-struct Queue {
+pub(crate) struct Queue {
     sqs: aws_sdk_sqs::Client,
     url: String,
 }
 
 impl Bus {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let endpoint = moto_endpoint("AWS_ENDPOINT_URL_EVENTBRIDGE");
         let sqs_endpoint = moto_endpoint("AWS_ENDPOINT_URL_SQS");
         let sdk_config = aws_config::from_env().load().await;
@@ -312,7 +312,7 @@ impl Bus {
     }
 
     /// A consumer of this bus: a rule `rule` with `pattern`, whose target is a new queue.
-    async fn consumer(&self, rule: &str, pattern: Value) -> Queue {
+    pub(crate) async fn consumer(&self, rule: &str, pattern: Value) -> Queue {
         let url = self
             .sqs
             .create_queue()
@@ -382,7 +382,7 @@ impl Bus {
 impl Queue {
     /// Every event this consumer has received so far, in arrival order; waits for at least
     /// `expected` of them (at most a few seconds).
-    async fn received(&self, expected: usize) -> Vec<Value> {
+    pub(crate) async fn received(&self, expected: usize) -> Vec<Value> {
         let mut events = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
@@ -1043,7 +1043,7 @@ fn with_body(head: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// One HTTP/1.1 message with a Content-Length body: (start line and headers, body).
-async fn read_http(stream: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
+pub(crate) async fn read_http(stream: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
     let message = crate::fault_proxy::read_message(stream).await?;
     let header_end = message.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
     let head = String::from_utf8_lossy(&message[..header_end]).into_owned();

@@ -141,17 +141,21 @@ def test_delete_removes_the_task_and_a_second_delete_and_a_read_are_404(api):
     problem(answer, 404, "not-found")
 
 
-def test_sharing_the_assignee_reads_completes_and_declines_403_for_the_rest_then_404(api, token, assignee_token):
-    """Sharing: the assignee reads, completes and declines; 403 for the rest; then 404."""
+def second_user(token, assignee_token):
+    """Another user: (their id, the headers that make a request theirs)."""
     if token and not assignee_token:
         pytest.skip("no ASSIGNEE_TOKEN, so no second user to share with")
     if token:  # deployed: the second user's token, and its id from the token's claims
         payload = assignee_token.split(".")[1]
-        bob = {"Authorization": assignee_token}
-        bob_id = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
-    else:  # locally: a second local caller
-        bob_id = f"e2e-assignee-{uuid.uuid4()}"
-        bob = {"X-Local-Caller": bob_id}
+        user_id = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
+        return user_id, {"Authorization": assignee_token}
+    user_id = f"e2e-assignee-{uuid.uuid4()}"  # locally: a second local caller
+    return user_id, {"X-Local-Caller": user_id}
+
+
+def test_sharing_the_assignee_reads_completes_and_declines_403_for_the_rest_then_404(api, token, assignee_token):
+    """Sharing: the assignee reads, completes and declines; 403 for the rest; then 404."""
+    bob_id, bob = second_user(token, assignee_token)
 
     def as_bob(method, path, body=None):
         return api.call(method, path, body, headers=bob, token=False)
@@ -185,3 +189,24 @@ def test_a_request_without_a_token_is_401_problem_json(api, token):
     status, headers, answer = api.call("GET", "/tasks", token=False)
     assert status == 401, (status, answer)
     assert headers["Content-Type"].startswith("application/problem+json"), headers["Content-Type"]
+
+
+def test_remind_at_is_the_owners_later_than_now_in_utc_and_null_clears_it(api, token, assignee_token):
+    """remindAt: set by the owner in UTC, later than now (else 400), cleared with null; 403 for the assignee."""
+    status, _, answer = api.create({"title": "remind me", "remindAt": "2030-01-01T09:00:00+01:00"})
+    assert status == 201 and answer["task"]["remindAt"] == "2030-01-01T08:00:00.000Z", (status, answer)
+    task_id = answer["task"]["taskId"]
+    for past in ["2020-01-01T00:00:00Z", "2000-01-01T00:00:00+14:00"]:
+        status, _, answer = api.call("PATCH", f"/tasks/{task_id}", {"remindAt": past})
+        problem(answer, 400, "validation-error")
+        assert [e["field"] for e in answer["errors"]] == ["remindAt"], answer
+    status, _, answer = api.call("PATCH", f"/tasks/{task_id}", {"remindAt": None})
+    assert status == 200 and answer["task"]["remindAt"] is None, (status, answer)
+
+    assignee_id, as_assignee = second_user(token, assignee_token)
+    status, _, answer = api.create({"title": "shared reminder", "assignee": assignee_id})
+    shared = answer["task"]["taskId"]
+    status, _, answer = api.call("PATCH", f"/tasks/{shared}", {"remindAt": "2030-01-01T08:00:00Z"},
+                                 headers=as_assignee, token=False)
+    problem(answer, 403, "forbidden")
+    assert [e["field"] for e in answer["errors"]] == ["remindAt"], answer

@@ -15,7 +15,16 @@ CKV_TASKAPI_3  the deploy role trusts only the stage's GitHub environment and th
 CKV_TASKAPI_2  a role that the stage's stack creates cannot escape the stage's boundary: the
                execution role creates, fills and attaches roles only with that boundary,
                attaches only named managed policies, cannot remove a boundary or change a
-               boundary's policy; the boundary itself grants nothing in IAM.
+               boundary's policy; the boundary itself grants nothing in IAM but passing the
+               stage's roles to EventBridge Scheduler (a reminder's schedule names its role),
+               and denies every other IAM action outright.
+CKV_TASKAPI_4  the stage's roles send email only from the stage's own sender: every ses:
+               permission is ses:SendEmail on exactly the identity of the stage's
+               ReminderSenderEmail parameter and its domain's (which name no identity when the
+               parameter is empty). An identity is the deployer's, named after no stack: this
+               is what scopes it.
+
+A statement written under Fn::If is checked as each of its branches.
 """
 
 from __future__ import annotations
@@ -50,6 +59,20 @@ UNSCOPED = {
 AWS_OWNED = re.compile(r":aws:transform/")
 # IAM actions that create or widen a role's permissions.
 ROLE_GRANTS = ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary")
+# The one service a role under the boundary may pass the stage's roles to, and why.
+BOUNDARY_PASSES_TO = "scheduler.amazonaws.com"  # task-events names the reminder role on schedules
+# A role of the stage's stack, by name.
+STAGE_ROLE = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${StackName}-*"
+# The identities of the stage's sender: the address's and its domain's.
+SENDER_IDENTITIES = [
+    {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${ReminderSenderEmail}"},
+    {
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${Domain}",
+            {"Domain": {"Fn::Select": [1, {"Fn::Split": ["@", {"Fn::Sub": "${ReminderSenderEmail}@"}]}]}},
+        ]
+    },
+]
 # IAM actions that would undo a boundary.
 BOUNDARY_UNDO = (
     "iam:DeleteRolePermissionsBoundary",
@@ -73,12 +96,25 @@ def as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def branches(node) -> list:
+    """A statement, or each branch of one written under Fn::If (AWS::NoValue is none)."""
+    if isinstance(node, dict) and set(node) == {"Fn::If"}:
+        _, then, otherwise = node["Fn::If"]
+        return [s for branch in (then, otherwise) for s in branches(branch)]
+    return [] if node == {"Ref": "AWS::NoValue"} else [node]
+
+
 def policy_statements(properties: dict) -> list[dict]:
     """Every statement of a role's inline policies or of a managed policy."""
     documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
     if "PolicyDocument" in properties:
         documents.append(properties["PolicyDocument"])
-    return [s for d in documents for s in as_list(d.get("Statement", []))]
+    return [b for d in documents for s in as_list(d.get("Statement", [])) for b in branches(s)]
+
+
+def sends_email(statement: dict) -> bool:
+    """Whether the statement names any SES action (wildcards included)."""
+    return any(a == "*" or a.lower().startswith("ses:") for a in as_list(statement.get("Action", [])))
 
 
 def covers(statement: dict, action: str) -> bool:
@@ -132,6 +168,8 @@ class StageNamesOnlyItsStack(_StageCheck):
         for statement in policy_statements(properties):
             if statement.get("Effect") != "Allow" or statement.get("Sid") in UNSCOPED:
                 continue
+            if sends_email(statement) and all(sends_email({"Action": a}) for a in as_list(statement["Action"])):
+                continue  # an identity is named after the sender, not the stack: CKV_TASKAPI_4
             scoped = all(
                 OWN_STACK.search(json.dumps(r)) or AWS_OWNED.search(json.dumps(r))
                 for r in as_list(statement.get("Resource", []))
@@ -154,10 +192,25 @@ class RolesStayInTheirBoundary(_StageCheck):
             return self.fail("NotAction or NotResource: too clever to check, write it out")
         boundary = {"Ref": "Boundary"}
         if self.logical_id() == "Boundary":
-            if any(covers(s, a) for s in allows for a in ("iam:PassRole", *ROLE_GRANTS, *BOUNDARY_UNDO)):
+            if any(covers(s, a) for s in allows for a in (*ROLE_GRANTS, *BOUNDARY_UNDO)):
                 return self.fail("the boundary allows IAM")
-            if not any(covers(s, "iam:CreateRole") and as_list(s.get("Resource")) == ["*"] and "Condition" not in s for s in denies):
-                return self.fail("the boundary does not deny IAM outright")
+            passes_to_scheduler = {"StringEquals": {"iam:PassedToService": BOUNDARY_PASSES_TO}}
+            for s in allows:
+                if covers(s, "iam:PassRole") and not (
+                    as_list(s.get("Action")) == ["iam:PassRole"]
+                    and as_list(s.get("Resource")) == [{"Fn::Sub": STAGE_ROLE}]
+                    and s.get("Condition") == passes_to_scheduler
+                ):
+                    return self.fail(f"{s.get('Sid')}: passes a role that is not the stage's, or to another service than {BOUNDARY_PASSES_TO}")
+            # Denied outright, but for passing a role to Scheduler: only iam:PassRole has
+            # iam:PassedToService, and StringNotEquals holds where the key is absent.
+            if not any(
+                all(covers(s, a) for a in ("iam:PassRole", *ROLE_GRANTS, *BOUNDARY_UNDO))
+                and as_list(s.get("Resource")) == ["*"]
+                and s.get("Condition", {}) in ({}, {"StringNotEquals": {"iam:PassedToService": BOUNDARY_PASSES_TO}})
+                for s in denies
+            ):
+                return self.fail(f"the boundary does not deny IAM outright (but passing a role to {BOUNDARY_PASSES_TO})")
             return CheckResult.PASSED
         for statement in allows:
             condition = statement.get("Condition", {})
@@ -215,6 +268,24 @@ class ProdDeploysFromMainOnly(_StageCheck):
         return CheckResult.PASSED if trust else self.fail("no trust statement")
 
 
+class EmailOnlyFromTheStagesSender(_StageCheck):
+    def __init__(self) -> None:
+        super().__init__("CKV_TASKAPI_4", "A stage's roles send email only from the stage's own sender (ReminderSenderEmail)")
+
+    def scan_stage(self, conf) -> CheckResult:
+        for statement in policy_statements(clean(conf.get("Properties", {}))):
+            if statement.get("Effect") != "Allow" or not sends_email(statement):
+                continue
+            if "NotAction" in statement or "NotResource" in statement:
+                return self.fail(f"{statement.get('Sid')}: NotAction or NotResource: too clever to check, write it out")
+            if as_list(statement.get("Action")) != ["ses:SendEmail"]:
+                return self.fail(f"{statement.get('Sid')}: SES actions other than ses:SendEmail: {statement.get('Action')}")
+            if as_list(statement.get("Resource")) != SENDER_IDENTITIES:
+                return self.fail(f"{statement.get('Sid')}: sends from other identities than ReminderSenderEmail's and its domain's")
+        return CheckResult.PASSED
+
+
 check_stage_names = StageNamesOnlyItsStack()
 check_boundaries = RolesStayInTheirBoundary()
 check_prod_from_main = ProdDeploysFromMainOnly()
+check_stage_sender = EmailOnlyFromTheStagesSender()

@@ -387,6 +387,7 @@ function TaskItem({
             {overdue && ' (overdue)'}
           </span>
         )}
+        {task.remindAt && <Reminder at={task.remindAt} completed={done} />}
         {task.completedAt && (
           <span class="completed-at">
             Completed <time dateTime={task.completedAt}>{formatDateTime(task.completedAt)}</time>
@@ -438,5 +439,19 @@ function TaskItem({
         </p>
       </div>
     </li>
+  );
+}
+
+/** A task's reminder: a bell and the time; whether it is still to come. */
+function Reminder({ at, completed }: { at: string; completed: boolean }) {
+  const passed = Date.parse(at) <= Date.now();
+  return (
+    <span class={passed ? 'reminder passed' : 'reminder'}>
+      <svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true" focusable="false">
+        <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6v-5a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z" />
+      </svg>
+      Reminder <time dateTime={at}>{formatDateTime(at)}</time>
+      {passed ? ' (passed)' : completed && ' (off while completed)'}
+    </span>
   );
 }

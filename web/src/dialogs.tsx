@@ -185,6 +185,7 @@ const FIELD_LABEL: Record<keyof TaskChanges, string> = {
   status: 'Status',
   priority: 'Priority',
   dueDate: 'Due',
+  remindAt: 'Reminder',
   tags: 'Tags',
   assignee: 'Assignee',
 };
@@ -193,7 +194,7 @@ function show(field: keyof TaskChanges, value: TaskChanges[keyof TaskChanges]): 
   if (value === null || value === undefined || value === '') return '—';
   if (field === 'status') return STATUS_LABEL[value as Task['status']];
   if (field === 'priority') return PRIORITY_LABEL[value as Task['priority']];
-  if (field === 'dueDate') return formatDateTime(value as string);
+  if (field === 'dueDate' || field === 'remindAt') return formatDateTime(value as string);
   if (Array.isArray(value)) return value.length ? value.join(', ') : '—';
   return String(value);
 }

@@ -14,13 +14,15 @@ export interface FormValues {
   priority: Priority;
   /** datetime-local, in the user's time zone; '' for none. */
   due: string;
+  /** When to be reminded: datetime-local, in the user's time zone; '' for no reminder. */
+  remind: string;
   /** Tags separated by spaces or commas. */
   tags: string;
   /** The user id to share the task with, as typed (never trimmed); '' for nobody. */
   assignee: string;
 }
 type Field = keyof FormValues;
-const FIELDS: Field[] = ['title', 'description', 'status', 'priority', 'due', 'tags', 'assignee'];
+const FIELDS: Field[] = ['title', 'description', 'status', 'priority', 'due', 'remind', 'tags', 'assignee'];
 /** The API's field names (docs/openapi.yaml) and the form field each is shown next to. */
 const FIELD_OF: Record<string, Field> = {
   title: 'title',
@@ -28,14 +30,24 @@ const FIELD_OF: Record<string, Field> = {
   status: 'status',
   priority: 'priority',
   dueDate: 'due',
+  remindAt: 'remind',
   tags: 'tags',
   assignee: 'assignee',
 };
 
 export function valuesOf(task?: Task): FormValues {
-  if (!task) return { title: '', description: '', status: 'pending', priority: 'medium', due: '', tags: '', assignee: '' };
+  if (!task) return { title: '', description: '', status: 'pending', priority: 'medium', due: '', remind: '', tags: '', assignee: '' };
   const { title, description, status, priority } = task;
-  return { title, description, status, priority, due: toLocalInput(task.dueDate), tags: task.tags.join(' '), assignee: task.assignee ?? '' };
+  return {
+    title,
+    description,
+    status,
+    priority,
+    due: toLocalInput(task.dueDate),
+    remind: toLocalInput(task.remindAt),
+    tags: task.tags.join(' '),
+    assignee: task.assignee ?? '',
+  };
 }
 
 const parseTags = (text: string) => text.split(/[\s,]+/).filter(Boolean);
@@ -44,6 +56,7 @@ export function newTaskOf(values: FormValues): NewTask {
   const body: NewTask = { title: values.title, status: values.status, priority: values.priority };
   if (values.description) body.description = values.description;
   if (values.due) body.dueDate = fromLocalInput(values.due);
+  if (values.remind) body.remindAt = fromLocalInput(values.remind);
   const tags = parseTags(values.tags);
   if (tags.length) body.tags = tags;
   if (values.assignee) body.assignee = values.assignee;
@@ -58,10 +71,37 @@ export function changesOf(initial: FormValues, values: FormValues): TaskChanges 
   if (values.status !== initial.status) changes.status = values.status;
   if (values.priority !== initial.priority) changes.priority = values.priority;
   if (values.due !== initial.due) changes.dueDate = values.due ? fromLocalInput(values.due) : null;
+  if (values.remind !== initial.remind) changes.remindAt = values.remind ? fromLocalInput(values.remind) : null;
   const tags = parseTags(values.tags);
   if (tags.join(' ') !== parseTags(initial.tags).join(' ')) changes.tags = tags;
   if (values.assignee !== initial.assignee) changes.assignee = values.assignee || null;
   return changes;
+}
+
+/** Reminder times relative to the due date; "1 day before" is the same clock time the day before. */
+const REMINDER_PRESETS: [string, string, (due: Date) => void][] = [
+  ['At the due time', 'at the due time', () => {}],
+  ['1 hour before', '1 hour before the due time', (at) => at.setTime(at.getTime() - 3_600_000)],
+  ['1 day before', '1 day before the due time', (at) => at.setDate(at.getDate() - 1)],
+];
+
+export interface ReminderPreset {
+  label: string;
+  /** The preset said as a sentence's end: "1 hour before the due time". */
+  relation: string;
+  /** datetime-local, in the user's time zone. */
+  value: string;
+}
+
+/** The presets for a due date (datetime-local; none without one) whose time is still to come. */
+export function reminderPresets(due: string, now = Date.now()): ReminderPreset[] {
+  const dueAt = new Date(due);
+  if (!due || Number.isNaN(dueAt.getTime())) return [];
+  return REMINDER_PRESETS.flatMap(([label, relation, shift]) => {
+    const at = new Date(dueAt);
+    shift(at);
+    return at.getTime() > now ? [{ label, relation, value: toLocalInput(at.toISOString()) }] : [];
+  });
 }
 
 export interface FormErrors {
@@ -106,6 +146,9 @@ export function TaskForm({ id, initial, errors, busy, submitLabel, onSubmit, onC
   const summary = useRef<HTMLDivElement>(null);
   const set = (field: Field) => (event: Event) =>
     setValues((v) => ({ ...v, [field]: (event.currentTarget as HTMLInputElement).value }));
+  const remindAt = (remind: string) => setValues((v) => ({ ...v, remind }));
+  const presets = reminderPresets(values.due);
+  const relation = values.remind && reminderPresets(values.due, -Infinity).find((preset) => preset.value === values.remind)?.relation;
 
   // After a refused submit, focus goes to the first field in error (or the message).
   useEffect(() => {
@@ -124,6 +167,24 @@ export function TaskForm({ id, initial, errors, busy, submitLabel, onSubmit, onC
         {errors.fields[field]!.join(' ')}
       </p>
     );
+
+  /** A date field's label and input, in the user's time zone (which its hint names). */
+  const dateTimeInput = (field: 'due' | 'remind', label: string) => (
+    <>
+      <label for={`${id}-${field}`}>
+        {label} <span class="optional">(optional)</span>
+      </label>
+      <input
+        id={`${id}-${field}`}
+        name={field}
+        type="datetime-local"
+        value={values[field]}
+        onInput={set(field)}
+        aria-invalid={invalid(field)}
+        aria-describedby={describedBy(field, true)}
+      />
+    </>
+  );
 
   return (
     <form
@@ -212,22 +273,43 @@ export function TaskForm({ id, initial, errors, busy, submitLabel, onSubmit, onC
         </div>
       </div>
       <div class="field">
-        <label for={`${id}-due`}>
-          Due <span class="optional">(optional)</span>
-        </label>
-        <input
-          id={`${id}-due`}
-          name="due"
-          type="datetime-local"
-          value={values.due}
-          onInput={set('due')}
-          aria-invalid={invalid('due')}
-          aria-describedby={describedBy('due', true)}
-        />
+        {dateTimeInput('due', 'Due')}
         <p class="hint" id={`${id}-due-hint`}>
           In your time zone, {timeZone}. Empty for no due date.
         </p>
         {fieldErrors('due')}
+      </div>
+      <div class="field">
+        {dateTimeInput('remind', 'Reminder')}
+        <p class="hint" id={`${id}-remind-hint`}>
+          In your time zone, {timeZone}. You and the assignee, if any, are reminded then, unless the task is completed.
+          {!values.due && ' With a due date, you can pick a time relative to it.'}
+        </p>
+        {(presets.length > 0 || values.remind) && (
+          <div class="presets" role="group" aria-label="Quick choices">
+            {presets.map((preset) => (
+              <button type="button" key={preset.label} onClick={() => remindAt(preset.value)}>
+                {preset.label}
+              </button>
+            ))}
+            {values.remind && (
+              <button
+                type="button"
+                onClick={() => {
+                  remindAt('');
+                  // This button goes with the reminder: focus stays in the field.
+                  document.getElementById(`${id}-remind`)?.focus();
+                }}
+              >
+                No reminder
+              </button>
+            )}
+          </div>
+        )}
+        <p class="hint" role="status">
+          {relation && `That is ${relation}.`}
+        </p>
+        {fieldErrors('remind')}
       </div>
       <div class="field">
         <label for={`${id}-tags`}>

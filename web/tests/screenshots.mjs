@@ -19,7 +19,7 @@ const [, , review] = await seed(
     { title: 'Book flights to Lisbon', priority: 'medium', tags: ['travel'], status: 'completed' },
     { title: 'Review the Q3 budget', description: 'Compare with Q2 and flag anything over 10%.', priority: 'high', dueDate: '2030-01-15T16:00:00Z', tags: ['work', 'finance'], assignee: sam },
     { title: 'Call the plumber about the kitchen tap', priority: 'medium', status: 'in_progress', tags: ['home'] },
-    { title: 'Write the release notes', description: 'Web app, CloudFront, sign-in.', priority: 'high', dueDate: '2030-01-10T11:30:00Z', tags: ['work', 'release'] },
+    { title: 'Write the release notes', description: 'Web app, CloudFront, sign-in.', priority: 'high', dueDate: '2030-01-10T11:30:00Z', remindAt: '2030-01-10T10:30:00Z', tags: ['work', 'release'] },
   ],
   me,
 );

@@ -80,7 +80,7 @@ export interface paths {
          * @description A partial update, exactly like `PATCH`: fields that are absent stay as they are. Every
          *     successful update bumps `version` and `updatedAt`, even if the values are unchanged.
          *     Setting `status` to `completed` sets `completedAt` (kept if the task was already
-         *     completed); any other status clears it. `dueDate: null` clears the due date.
+         *     completed); any other status clears it. `dueDate: null` clears the due date, `remindAt: null` the reminder.
          *
          *     With `If-Match: "<version>"` the update applies only to that version, else 412 with the
          *     current version in `ETag`; `If-Match: *` matches any existing task. Without `If-Match`
@@ -110,8 +110,8 @@ export interface paths {
          * Change some fields of a task (partial update)
          * @description The same as `PUT` (both are partial updates): fields that are absent stay as they are.
          *     Every successful update bumps `version` and `updatedAt`. `If-Match` as for `PUT`.
-         *     The body is plain JSON, not JSON Merge Patch: `null` is accepted only for `dueDate` and
-         *     `assignee`. Who may change what is as for `PUT`.
+         *     The body is plain JSON, not JSON Merge Patch: `null` is accepted only for `dueDate`,
+         *     `remindAt` and `assignee`. Who may change what is as for `PUT`.
          */
         patch: operations["patchTask"];
         trace?: never;
@@ -160,6 +160,7 @@ export interface components {
          *       "status": "pending",
          *       "priority": "high",
          *       "dueDate": "2030-01-01T08:00:00.000Z",
+         *       "remindAt": null,
          *       "tags": [
          *         "work"
          *       ],
@@ -188,6 +189,11 @@ export interface components {
              * @description In UTC with milliseconds, such as `2030-01-01T08:00:00.000Z`; `null` when there is none.
              */
             dueDate: string | null;
+            /**
+             * Format: date-time
+             * @description When the owner and the assignee are reminded, in UTC with milliseconds; `null` when there is no reminder.
+             */
+            remindAt: string | null;
             tags: components["schemas"]["Tags"];
             /**
              * Format: date-time
@@ -233,6 +239,16 @@ export interface components {
          */
         DueDate: string | null;
         /**
+         * Format: date-time
+         * @description When to remind the task's owner and assignee: an RFC 3339 date-time with an offset,
+         *     later than the moment of the request (else 400), stored and returned in UTC with
+         *     milliseconds. Only the owner sets it (the assignee gets 403). Independent of
+         *     `dueDate`: a client offers "an hour before the due date" by computing the time itself.
+         *     A reminder is delivered once, within two minutes of its time, unless the task was
+         *     completed, deleted or given another `remindAt` by then. `null` clears it.
+         */
+        RemindAt: string | null;
+        /**
          * @description The body of `POST /tasks`.
          * @example {
          *       "title": "Write report",
@@ -249,6 +265,7 @@ export interface components {
             status?: components["schemas"]["Status"];
             priority?: components["schemas"]["Priority"];
             dueDate?: components["schemas"]["DueDate"];
+            remindAt?: components["schemas"]["RemindAt"];
             tags?: components["schemas"]["Tags"];
             assignee?: components["schemas"]["Assignee"];
         };
@@ -265,6 +282,7 @@ export interface components {
             status?: components["schemas"]["Status"];
             priority?: components["schemas"]["Priority"];
             dueDate?: components["schemas"]["DueDate"];
+            remindAt?: components["schemas"]["RemindAt"];
             tags?: components["schemas"]["Tags"];
             assignee?: components["schemas"]["Assignee"];
         };
@@ -819,6 +837,7 @@ export interface operations {
                      *           "status": "pending",
                      *           "priority": "high",
                      *           "dueDate": "2030-01-01T08:00:00.000Z",
+                     *           "remindAt": null,
                      *           "tags": [
                      *             "work"
                      *           ],
@@ -906,6 +925,7 @@ export interface operations {
                      *         "status": "pending",
                      *         "priority": "high",
                      *         "dueDate": "2030-01-01T08:00:00.000Z",
+                     *         "remindAt": null,
                      *         "tags": [
                      *           "work"
                      *         ],
@@ -969,6 +989,7 @@ export interface operations {
                      *         "status": "pending",
                      *         "priority": "high",
                      *         "dueDate": "2030-01-01T08:00:00.000Z",
+                     *         "remindAt": null,
                      *         "tags": [
                      *           "work"
                      *         ],

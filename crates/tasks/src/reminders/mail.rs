@@ -4,18 +4,31 @@
 
 use std::future::Future;
 
-use aws_sdk_cognitoidentityprovider::error::DisplayErrorContext as CognitoErrorContext;
-use aws_sdk_sesv2::error::DisplayErrorContext as SesErrorContext;
+use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use crate::config::MailConfig;
 use crate::domain::{Status, Task, UserId};
 
 /// A lookup or a send that failed after the client's retries: the firing fails, and is
-/// retried (what was sent already is not sent again).
+/// retried (what was sent already is not sent again). It names the operation and the
+/// service's error code only: a service's message may quote an address (SES names the
+/// identities it refused), and this error is logged and kept in the failure queue.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct MailError(pub String);
+
+impl MailError {
+    fn of<E: ProvideErrorMetadata, R>(operation: &str, error: &SdkError<E, R>) -> Self {
+        let cause = match error {
+            SdkError::ServiceError(_) => error.code().unwrap_or("an unnamed service error"),
+            SdkError::TimeoutError(_) => "timed out",
+            SdkError::DispatchFailure(_) => "no connection",
+            _ => "no valid answer",
+        };
+        MailError(format!("{operation} failed: {cause}"))
+    }
+}
 
 /// One message to one recipient.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,7 +139,7 @@ impl Mailer for SesMailer {
             .limit(1)
             .send()
             .await
-            .map_err(|error| MailError(CognitoErrorContext(&error).to_string()))?;
+            .map_err(|error| MailError::of("ListUsers", &error))?;
         let Some(account) = found.users().first() else {
             return Ok(None);
         };
@@ -165,7 +178,7 @@ impl Mailer for SesMailer {
             .content(EmailContent::builder().simple(message).build())
             .send()
             .await
-            .map_err(|error| MailError(SesErrorContext(&error).to_string()))?;
+            .map_err(|error| MailError::of("SendEmail", &error))?;
         Ok(())
     }
 
