@@ -9,7 +9,7 @@
         AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER holding the user EMAIL, its address
         verified; print the pool's id and the user's sub
     local_mailbox.py add-user EMAIL
-        one more user of the pool USER_POOL_ID; print its sub, which X-Local-Caller (or an
+        one more user of the pool (USER_POOL_ID, else the one named tasks-local); print its sub, which X-Local-Caller (or an
         assignee) names to act as it or to share a task with it. In moto's memory only, and
         its sub is new each time: add it again after make dev restarts
 
@@ -163,8 +163,10 @@ def main() -> None:
         wait_for("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
         setup(args.sender, args.email)
     elif args.command == "add-user":
-        pool = os.environ.get("USER_POOL_ID") or sys.exit("USER_POOL_ID is not set (make dev prints it)")
-        print(add_user(client("cognito-idp", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"), pool, args.email))
+        cognito = client("cognito-idp", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
+        pools = [p["Id"] for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == POOL_NAME]
+        pool = os.environ.get("USER_POOL_ID") or (pools or sys.exit(f"no user pool {POOL_NAME}: is make dev running?"))[0]
+        print(add_user(cognito, pool, args.email))
     else:
         mailbox(args.follow)
 

@@ -29,7 +29,7 @@ def test_setup_gives_the_same_pool_and_sub_at_every_start(fresh_moto, environmen
     second = servers(fresh_moto(), environment)
     assert run("setup", "reminders@localhost.test", "me@localhost.test", env=second).split() == [pool, sub]
 
-    other = run("add-user", "bob@localhost.test", env=first | {"USER_POOL_ID": pool}).strip()
+    other = run("add-user", "bob@localhost.test", env=first).strip()  # the pool found by its name
     assert other != sub and cognito.list_users(UserPoolId=pool, Filter=f'sub = "{other}"')["Users"]
 
 
