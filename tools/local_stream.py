@@ -18,7 +18,9 @@ the mapping (read from the template, so that this follows it):
   a message (deployed, its position would go to the on-failure queue).
 
 Not emulated: MaximumRecordAgeInSeconds, the on-failure queue, and TRIM_HORIZON (records
-written before this started, such as tools/local_state.py's restore, are not sent). While
+written before this started, such as tools/local_state.py's restore, are not sent; nor are
+those not yet handed over when make dev stops, the last second or so: each start is a new
+stream, where the deployed one keeps records for 24 hours). While
 nothing answers at the invoke endpoint (cargo lambda watch starting) it waits and retries,
 saying so once. With --ready FILE it creates FILE once it holds its place in every shard.
 """
