@@ -45,7 +45,8 @@ def due_at(schedule: dict) -> datetime | None:
     match = AT.match(schedule.get("ScheduleExpression", ""))
     if not match:
         return None
-    zone = ZoneInfo(schedule.get("ScheduleExpressionTimezone") or "UTC")
+    name = schedule.get("ScheduleExpressionTimezone") or "UTC"
+    zone = timezone.utc if name == "UTC" else ZoneInfo(name)  # UTC needs no time zone database
     return datetime.fromisoformat(match[1]).replace(tzinfo=zone).astimezone(timezone.utc)
 
 
