@@ -1,7 +1,9 @@
 """tools/local_moto.py: moto's server, forgetting the stream iterators it was given back."""
 
+import json
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 from conftest import TOOLS, aws, free_port, listening, wait_until
@@ -12,7 +14,7 @@ from create_table import create_table
 def short_lived_moto():
     """local_moto.py's server with a lifetime of 0 s: a used iterator is forgotten at once."""
     port = free_port()
-    code = f"import local_moto; local_moto.LIFETIME_SECONDS = 0; local_moto.forget_used_iterators(); " \
+    code = f"import local_moto; local_moto.LIFETIME_SECONDS = local_moto.SWEEP_SECONDS = 0; local_moto.forget_used_iterators(); " \
            f"local_moto.server.main(['-H', '127.0.0.1', '-p', '{port}'])"
     process = subprocess.Popen([sys.executable, "-c", code], cwd=TOOLS, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -37,3 +39,7 @@ def test_a_used_iterator_is_forgotten_and_the_next_one_reads_on(short_lived_moto
     with pytest.raises(Exception):  # forgotten once used (moto answers an unknown iterator with an error)
         streams.get_records(ShardIterator=first)
     assert len(streams.get_records(ShardIterator=unused)["Records"]) == 2  # never used: kept
+    # Nor does moto's list of every model instance (its dashboard's) keep the forgotten ones.
+    with urllib.request.urlopen(f"{short_lived_moto}/moto-api/data.json", timeout=10) as answer:
+        iterators = json.load(answer)["dynamodbstreams"]["ShardIterator"]
+    assert len(iterators) <= 3, len(iterators)
