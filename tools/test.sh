@@ -90,7 +90,8 @@ TASKS_LOCAL_CALLER_ID=e2e-local setsid cargo lambda watch --features local-calle
 watch=$!
 stop_on_exit $watch
 BASE_URL="http://127.0.0.1:$API_PORT" python3 -m pytest tests/e2e || { cat target/e2e-watch.log; exit 1; }
-# The collection as a Postman user runs it, in order: create, read, update, delete (docs/web.md).
+# The collection as a Postman user runs it, in order: create, read, update, delete; DELETE /account
+# is in it but skipped unless confirmDeleteAccount is "yes" (docs/web.md).
 NO_PROXY=127.0.0.1 node_modules/.bin/newman run docs/postman_collection.json --color off \
   -e docs/task-api-local.postman_environment.json --env-var "baseUrl=http://127.0.0.1:$API_PORT" ||
   { tail -n 40 target/e2e-watch.log; exit 1; }

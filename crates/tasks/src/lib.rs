@@ -1,5 +1,5 @@
-//! The task API: domain, storage, HTTP handlers and task events, shared by the five Lambda
-//! functions.
+//! The task API: domain, storage, HTTP handlers, task events, reminders and account deletion,
+//! shared by the Lambda functions.
 //!
 //! - [`domain`]: the task and its validated fields, pure and synchronous;
 //! - [`store`]: what the handlers need from storage, and its DynamoDB implementation;
@@ -8,6 +8,8 @@
 //!   function, `task-events`);
 //! - [`reminders`]: each task's reminder scheduled from the stream (`task-events`) and
 //!   delivered once when due (`task-reminders`);
+//! - [`account`]: `DELETE /account`: the user pool's user deleted, then their data purged
+//!   by a worker (`delete-account`, `account-purge`);
 //! - [`config`] and [`telemetry`]: start-up.
 
 /// Defines a closed set of names as an enum, so that a misspelt name cannot exist past
@@ -57,6 +59,7 @@ macro_rules! budgeted_client {
     }};
 }
 
+pub mod account;
 pub mod api;
 pub mod config;
 mod digest;
