@@ -78,6 +78,11 @@ stop_on_exit $!
 export AWS_ENDPOINT_URL_EVENTBRIDGE="http://127.0.0.1:$EVENTS_PORT" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$EVENTS_PORT"
 python3 tools/local_eventbridge.py wait || { cat target/moto.log; exit 1; }
 
+# make dev's own stand-ins for what moto does not do (the stream's mapping, Scheduler's
+# firing) and its kept state and mailbox, against this moto and a fake invoke endpoint.
+step "make dev's local pipeline tools: stream mapping, schedule firer, kept state, mailbox (tests/local_tools)"
+LOCAL_TOOLS_MOTO="http://127.0.0.1:$EVENTS_PORT" python3 -m pytest tests/local_tools
+
 step "make dev's stack end to end: the e2e contract suite (tests/e2e, make e2e), then the Postman collection (newman), through cargo lambda watch"
 API_PORT=$(tools/free-port.sh)
 TASKS_LOCAL_CALLER_ID=e2e-local setsid cargo lambda watch --features local-caller --invoke-address 127.0.0.1 \
