@@ -1,4 +1,4 @@
-//! The task API: domain, storage, HTTP handlers and task events, shared by the five Lambda
+//! The task API: domain, storage, HTTP handlers and task events, shared by the Lambda
 //! functions.
 //!
 //! - [`domain`]: the task and its validated fields, pure and synchronous;
@@ -8,6 +8,8 @@
 //!   function, `task-events`);
 //! - [`reminders`]: each task's reminder scheduled from the stream (`task-events`) and
 //!   delivered once when due (`task-reminders`);
+//! - [`live`]: live updates over a WebSocket API: its authorizer (`live-authorizer`), its
+//!   routes (`live-socket`) and the hints fanned out from the task events (`live-fanout`);
 //! - [`config`] and [`telemetry`]: start-up.
 
 /// Defines a closed set of names as an enum, so that a misspelt name cannot exist past
@@ -62,6 +64,7 @@ pub mod config;
 mod digest;
 pub mod domain;
 pub mod events;
+pub mod live;
 pub mod reminders;
 pub mod store;
 pub mod telemetry;
