@@ -7,12 +7,14 @@
 mod contract;
 mod errors;
 mod events;
+mod fake_http;
 mod fault_proxy;
 mod faults;
 mod helpers;
 mod idempotency;
 mod limits;
 mod listing;
+mod live;
 mod logs;
 mod races;
 mod reminders;

@@ -31,7 +31,9 @@ use crate::events::TaskEventKind;
 pub use auth::{AuthError, Authorizer, IdTokenVerifier, JwksClient};
 pub use connections::{ConnectionStore, DynamoConnections, MemoryConnections, Registration};
 pub use fanout::Fanout;
-pub use sender::{ConnectionSender, ManagementApiSender, PostOutcome, management_client};
+pub use sender::{
+    ConnectionSender, ManagementApiSender, PostOutcome, management_client, management_client_from,
+};
 pub use socket::SocketHandler;
 
 /// The connections store and the sender of the `live-socket` and `live-fanout` functions,

@@ -36,10 +36,14 @@ pub trait ConnectionSender: Send + Sync {
 /// The management API client for `endpoint` (`https://<api id>.execute-api.<region>.
 /// amazonaws.com/<stage>`), with the shared HTTPS stack and the budget above.
 pub async fn management_client(endpoint: &str) -> Client {
-    let sdk_config = crate::events::client::sdk_config().await;
+    management_client_from(&crate::events::client::sdk_config().await, endpoint)
+}
+
+/// The same client from any SDK configuration (tests give their own credentials).
+pub fn management_client_from(sdk_config: &aws_config::SdkConfig, endpoint: &str) -> Client {
     let (retry, timeouts) = crate::store::budget(POST_ATTEMPTS, POST_ATTEMPT_TIMEOUT, POST_TIMEOUT);
     Client::from_conf(
-        aws_sdk_apigatewaymanagement::config::Builder::from(&sdk_config)
+        aws_sdk_apigatewaymanagement::config::Builder::from(sdk_config)
             .endpoint_url(endpoint)
             .retry_config(retry)
             .timeout_config(timeouts)
