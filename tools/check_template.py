@@ -1312,9 +1312,10 @@ def check_web_app(source, declared) -> None:
             csp = json.dumps(security.get("ContentSecurityPolicy", {}).get("ContentSecurityPolicy"))
             check(
                 all(d in csp for d in ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'"))
-                and re.search(r"connect-src 'self' https://\$\{AuthDomain\}\.auth\.\$\{AWS::Region\}\.amazoncognito\.com;", csp)
+                and re.search(r"connect-src 'self' https://\$\{AuthDomain\}\.auth\.\$\{AWS::Region\}\.amazoncognito\.com "
+                              r"wss://\$\{LiveApi\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\};", csp)
                 and "unsafe-inline" not in csp and "unsafe-eval" not in csp,
-                f"{name}: CSP allows only the page's origin and managed login's, no framing, no inline code",
+                f"{name}: CSP allows only the page's origin, managed login's and the live-update WebSocket's, no framing, no inline code",
             )
             check(
                 int(security.get("StrictTransportSecurity", {}).get("AccessControlMaxAgeSec", 0)) >= 31536000
