@@ -24,6 +24,7 @@ use tasks::live::{
 };
 
 use crate::fake_http::{Answer, Handler, Request, serve};
+use crate::helpers::event;
 
 const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_LiveTests";
 const OTHER_ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OtherPool";
@@ -624,5 +625,138 @@ async fn connections_are_kept_per_user_in_the_table_with_a_cap_and_a_ttl() {
     assert_eq!(
         item["expiresAt"].as_n().unwrap(),
         &(later + CONNECTION_TTL_SECONDS).to_string()
+    );
+}
+
+/// The live samples of `events/`, as API Gateway and EventBridge send them, drive the
+/// handlers: the authorizer's REQUEST event (its token replaced by one signed here), the
+/// socket's connect, ping and disconnect, and the fan-out's task event.
+#[tokio::test]
+async fn the_live_sample_events_drive_the_handlers() {
+    let keys = keys();
+    let jwks = Jwks::serve(vec![keys[0].jwk.clone()]).await;
+    let authorizer = Authorizer::new(jwks.verifier());
+    let mut request = event("live-connect-authorizer");
+    let token = sign(&id_claims("e2e-owner-0000"), &keys[0], &keys[0].kid);
+    request["queryStringParameters"]["token"] = json!(token);
+    request["multiValueQueryStringParameters"]["token"] = json!([token]);
+    let request: ApiGatewayCustomAuthorizerRequestTypeRequest =
+        serde_json::from_value(request).unwrap();
+    let policy = serde_json::to_value(authorizer.decide(&request).await.unwrap()).unwrap();
+    assert_eq!(policy["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    assert_eq!(
+        policy["policyDocument"]["Statement"][0]["Resource"],
+        json!([request.method_arn.clone().unwrap()])
+    );
+    // What API Gateway then hands every event of the connection is in the samples.
+    let connect = event("live-connect");
+    assert_eq!(
+        connect["requestContext"]["authorizer"]["sub"],
+        policy["context"]["sub"]
+    );
+
+    let api = ManagementApi::serve().await;
+    let handler = tasks::live::SocketHandler::new(MemoryConnections::default(), api.sender());
+    let owner = user("e2e-owner-0000");
+    for (name, status) in [("live-connect", 200), ("live-ping", 200)] {
+        let sample = serde_json::from_value(event(name)).unwrap();
+        assert_eq!(
+            handler.respond(sample, now()).await.status_code,
+            status,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        handler
+            .connections()
+            .connections(&owner, now())
+            .await
+            .unwrap(),
+        ["L0SM9cOFvHcCIhw="]
+    );
+    assert_eq!(
+        api.posts.lock().unwrap().clone(),
+        [(
+            "L0SM9cOFvHcCIhw=".to_owned(),
+            r#"{"type":"pong"}"#.to_owned()
+        )]
+    );
+    let disconnect = serde_json::from_value(event("live-disconnect")).unwrap();
+    assert_eq!(handler.respond(disconnect, now()).await.status_code, 200);
+    assert!(
+        handler
+            .connections()
+            .connections(&owner, now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The task event: the detail task-events really publishes has the sample's fields.
+    let sample = event("live-task-assigned");
+    let mut task = tasks::domain::Task::create(
+        tasks::domain::TaskId::new_random(),
+        user("e2e-owner-0000"),
+        tasks::domain::Title::parse("Write the quarterly report").unwrap(),
+        &tasks::domain::TaskChanges::default(),
+        tasks::domain::Timestamp::parse("2026-12-07T14:00:00Z").unwrap(),
+    );
+    let mut old = task.clone();
+    old.assignee = Some(user("e2e-previous-0000"));
+    task.assignee = Some(user("e2e-assignee-0000"));
+    let published: Value = serde_json::from_str(
+        &tasks::events::TaskEvent::of_change(Some(old), Some(task), "1".into())
+            .unwrap()
+            .detail(),
+    )
+    .unwrap();
+    let fields = |detail: &Value| -> BTreeSet<String> {
+        detail.as_object().unwrap().keys().cloned().collect()
+    };
+    assert_eq!(fields(&sample["detail"]), fields(&published));
+
+    let connections = MemoryConnections::default();
+    for (who, connection) in [
+        ("e2e-owner-0000", "o"),
+        ("e2e-assignee-0000", "a"),
+        ("e2e-previous-0000", "p"),
+    ] {
+        connections
+            .register(&user(who), connection, now())
+            .await
+            .unwrap();
+    }
+    let fanout = Fanout::new(connections, api.sender());
+    api.posts.lock().unwrap().clear();
+    let bus_event: tasks::live::fanout::BusEvent = serde_json::from_value(sample).unwrap();
+    let report = fanout
+        .deliver_event(
+            &bus_event.source,
+            &bus_event.detail_type,
+            bus_event.detail,
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.delivered, 3);
+    let mut posts = api.posts.lock().unwrap().clone();
+    posts.sort();
+    let id = "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b";
+    assert_eq!(
+        posts,
+        [
+            (
+                "a".to_owned(),
+                format!(r#"{{"type":"task.changed","taskId":"{id}","version":3}}"#)
+            ),
+            (
+                "o".to_owned(),
+                format!(r#"{{"type":"task.changed","taskId":"{id}","version":3}}"#)
+            ),
+            (
+                "p".to_owned(),
+                format!(r#"{{"type":"task.removed","taskId":"{id}"}}"#)
+            ),
+        ]
     );
 }

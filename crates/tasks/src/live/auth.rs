@@ -321,9 +321,11 @@ pub fn policy(
     let mut response = ApiGatewayCustomAuthorizerResponse::default();
     response.principal_id = Some(user.map_or("anonymous", UserId::as_str).to_owned());
     response.policy_document = document;
-    if let Some(user) = user {
-        response.context = json!({ USER_CONTEXT_KEY: user.as_str() });
-    }
+    // An object either way: API Gateway reads the context's values as strings.
+    response.context = match user {
+        Some(user) => json!({ USER_CONTEXT_KEY: user.as_str() }),
+        None => json!({}),
+    };
     response
 }
 
@@ -376,6 +378,7 @@ mod tests {
         );
         let deny = serde_json::to_value(policy(None, IamPolicyEffect::Deny, arn)).unwrap();
         assert_eq!(deny["policyDocument"]["Statement"][0]["Effect"], "Deny");
-        assert!(deny["context"].is_null() || deny["context"] == json!({}));
+        assert_eq!(deny["context"], json!({}));
+        assert_eq!(deny["principalId"], "anonymous");
     }
 }
