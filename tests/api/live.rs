@@ -760,3 +760,57 @@ async fn the_live_sample_events_drive_the_handlers() {
         ]
     );
 }
+
+/// Neither the token nor any content of a task reaches the log, at the most verbose level:
+/// the authorizer logs why it refused, the fan-out what became of its posts.
+#[tokio::test]
+async fn no_token_and_no_task_content_in_the_log() {
+    let captured = crate::logs::Captured::default();
+    let writer = captured.clone();
+    let subscriber = tasks::telemetry::json_subscriber("trace", move || writer.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let keys = keys();
+    let jwks = Jwks::serve(vec![keys[0].jwk.clone()]).await;
+    let authorizer = Authorizer::new(jwks.verifier());
+    let valid = sign(&id_claims("alice"), &keys[0], &keys[0].kid);
+    let mut expired = id_claims("alice");
+    expired["exp"] = json!(now() - 5);
+    let expired = sign(&expired, &keys[0], &keys[0].kid);
+    let foreign = sign(&id_claims("alice"), &keys[2], &keys[2].kid);
+    for token in [&valid, &expired, &foreign] {
+        authorizer.decide(&handshake(Some(token))).await.unwrap();
+    }
+
+    let api = ManagementApi::serve().await;
+    let connections = MemoryConnections::default();
+    for connection in ["fine-1", "gone-1", "fail-1"] {
+        connections
+            .register(&user("alice"), connection, now())
+            .await
+            .unwrap();
+    }
+    let fanout = Fanout::new(connections, api.sender());
+    let detail = json!({ "taskId": "t", "ownerId": "alice", "version": 2,
+        "title": "Secret title 9f2e", "description": "private description 1b7a" });
+    fanout
+        .deliver_event(EVENT_SOURCE, "TaskUpdated", detail, now())
+        .await
+        .unwrap();
+
+    let lines = captured.lines();
+    let text = serde_json::to_string(&lines).unwrap();
+    assert!(
+        text.contains("handshake refused") && text.contains("hints posted"),
+        "the log tells what happened: {text}"
+    );
+    for secret in [&valid, &expired, &foreign] {
+        // Any of a token's three parts would be a leak, its signature above all.
+        for part in secret.split('.') {
+            assert!(!text.contains(part), "a token's part is in the log");
+        }
+    }
+    for content in ["Secret title 9f2e", "private description 1b7a"] {
+        assert!(!text.contains(content), "{content} is in the log");
+    }
+}
