@@ -1207,6 +1207,22 @@ def check_live(source, declared) -> None:
         "a connections item has no ownerId, assignee or sortKey: no index and no stream record of task-events",
     )
 
+    # The account-wide alarms on errors and throttles sum every function of the stack, the
+    # live ones included (a metric math alarm takes at most 10 metrics: 9 and the sum).
+    every_function = sorted(n for n, r in source["Resources"].items() if r["Type"] == "AWS::Serverless::Function")
+    for alarm in ("FunctionErrorsAlarm", "FunctionThrottlesAlarm"):
+        metrics = resources[alarm]["Properties"]["Metrics"]
+        summed = sorted(
+            d["Value"]["Ref"] for m in metrics if "MetricStat" in m
+            for d in m["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "FunctionName"
+        )
+        ids = sorted(m["Id"] for m in metrics if "MetricStat" in m)
+        total = next((m["Expression"] for m in metrics if "Expression" in m), "")
+        check(
+            summed == every_function and total == f"SUM([{', '.join(sorted(ids, key=lambda i: int(i[1:])))}])",
+            f"{alarm} sums every function: missing {sorted(set(every_function) - set(summed))}",
+        )
+
     outputs = output.get("Outputs", {})
     check(
         outputs.get("LiveUrl", {}).get("Value")
