@@ -700,17 +700,26 @@ def check_task_events(output, resources, parameters, conditions, api_binaries) -
     # Items that are no task, as they are written: an owner's task counter (taskId
     # "owner#<userId>", a taskCount and no ownerId), as create and delete change it; a
     # reminder's delivery claim (taskId "reminder#<taskId>#<remindAt>", a lease, progress and
-    # expiresAt, no ownerId), as task-reminders claims and advances it and TTL removes it.
-    # Neither is ever a task event.
+    # expiresAt, no ownerId), as task-reminders claims and advances it and TTL removes it; a
+    # user's live connections (taskId "connections#<userId>", a map, a revision and expiresAt,
+    # no ownerId), as live-socket and live-fanout change it and TTL removes it. None is ever
+    # a task event.
     counter = {"taskId": {"S": "owner#4f8e1c2a-0b3d-4e5f-8a9b-1c2d3e4f5a6b"}, "taskCount": {"N": "3"}}
     claim = {
         "taskId": {"S": "reminder#0b5e8d1c-2a3f-4e6b-9c7d-1e2f3a4b5c6d#2026-12-01T09:00:00Z"},
         "leaseUntil": {"N": "1796115630"},
         "expiresAt": {"N": "1796720400"},
     }
+    connections = {
+        "taskId": {"S": "connections#4f8e1c2a-0b3d-4e5f-8a9b-1c2d3e4f5a6b"},
+        "connections": {"M": {"L0SM9cOFvHcCIhw=": {"N": "1796662800"}}},
+        "revision": {"N": "1"},
+        "expiresAt": {"N": "1796662800"},
+    }
     for what, item, changed in [
         ("an owner's task counter", counter, {"taskCount": {"N": "2"}}),
         ("a reminder's delivery claim", claim, {"eventPut": {"BOOL": True}}),
+        ("a user's live connections", connections, {"connections": {"M": {}}, "revision": {"N": "2"}}),
     ]:
         for name, images in [
             ("INSERT", {"NewImage": item}),
