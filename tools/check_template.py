@@ -1208,7 +1208,7 @@ def check_live(source, declared) -> None:
 
     # Connection items never reach task-events: they carry no ownerId, which the stream's
     # filter requires (check_task_events runs the filter over the stream samples).
-    item = pathlib.Path("crates/tasks/src/live/connections.rs").read_text()
+    item = pathlib.Path("crates/tasks/src/store/items.rs").read_text()
     layout = re.search(r"pub struct ConnectionsItem \{(.*?)\n\}", item, re.DOTALL)
     check(
         layout is not None and "owner_id" not in layout[1] and "assignee" not in layout[1]

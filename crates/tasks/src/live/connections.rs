@@ -20,14 +20,11 @@ use std::sync::Mutex;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde::{Deserialize, Serialize};
 
 use crate::domain::UserId;
 use crate::store::StoreError;
 use crate::store::dynamodb::{classify, is_condition_failure};
-
-/// How the key of a user's connections item begins.
-pub const CONNECTIONS_KEY_PREFIX: &str = "connections#";
+pub use crate::store::items::{CONNECTIONS_KEY_PREFIX, ConnectionsItem, connections_key};
 
 /// How long a connection counts, from `$connect`: API Gateway's longest connection.
 pub const CONNECTION_TTL_SECONDS: i64 = 2 * 60 * 60;
@@ -38,11 +35,6 @@ pub const DEFAULT_MAX_CONNECTIONS_PER_USER: usize = 10;
 
 /// How often registering retries after another write to the same user's item won.
 const REGISTER_ATTEMPTS: usize = 5;
-
-/// The key of `user`'s connections item.
-pub fn connections_key(user: &UserId) -> String {
-    format!("{CONNECTIONS_KEY_PREFIX}{}", user.as_str())
-}
 
 /// What became of a `$connect`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,22 +69,6 @@ pub trait ConnectionStore: Send + Sync {
         user: &UserId,
         now: i64,
     ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
-}
-
-/// A user's connections as stored.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ConnectionsItem {
-    /// `connections#<userId>`
-    pub task_id: String,
-    /// Connection id to the epoch second it stops counting.
-    #[serde(default)]
-    pub connections: BTreeMap<String, i64>,
-    /// Counts every write, for the conditional write of [`ConnectionStore::register`].
-    #[serde(default)]
-    pub revision: u64,
-    /// Epoch seconds: the latest entry's expiry; DynamoDB's TTL removes the item after.
-    pub expires_at: i64,
 }
 
 /// The entries of `connections` unexpired at `now`.
