@@ -280,6 +280,7 @@ def check_parameter_set(source, parameters, binaries, router) -> None:
     check_deployments(resources, parameters, functions)
     check_dashboard(resources, functions)
     check_task_events(output, resources, parameters, conditions, binaries)
+    check_account(output, resources, body)
 
     pool, client = resources["UserPool"], resources["UserPoolClient"]
     for name, resource in (("UserPool", pool), ("UserPoolClient", client)):
@@ -522,6 +523,14 @@ TABLE_ACCESS = {
         (["dynamodb:DeleteItem", "dynamodb:GetItem"], NO_CONDITION),
         (["dynamodb:UpdateItem"], LEADING_KEYS("owner#*")),
     ],
+    # Touches no item: it queues the purge and calls the user pool.
+    "delete-account": [],
+    # Lists a user's tasks through the two indexes only, and deletes and updates; never reads
+    # an item (its writes' conditions are what keep it to the user's data).
+    "account-purge": [
+        (["dynamodb:Query"], NO_CONDITION),
+        (["dynamodb:DeleteItem", "dynamodb:UpdateItem"], NO_CONDITION),
+    ],
     # Reads any task; writes only its delivery claims, never a task.
     "task-reminders": [
         (["dynamodb:GetItem"], NO_CONDITION),
@@ -577,6 +586,16 @@ def function_of(resources, binary: str) -> str | None:
     return functions[0] if len(functions) == 1 else None
 
 
+def mappings_of(resources, function: str) -> list[dict]:
+    """The properties of the event source mappings that invoke `function`'s live alias."""
+    return [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+        and r["Properties"].get("FunctionName") == {"Ref": f"{function}Aliaslive"}
+    ]
+
+
 def getatt(name: str, attribute: str) -> dict:
     return {"Fn::GetAtt": [name, attribute]}
 
@@ -610,6 +629,133 @@ def check_failure_queue(output, resources, queue: str) -> None:
         and str(alarms[0]["Properties"].get("Threshold")) == "0"
         and alarms[0]["Properties"].get("AlarmActions") == [{"Ref": "AlarmTopicArn"}],
         f"an alarm on {queue}'s depth (any message visible) notifies AlarmTopicArn",
+    )
+
+
+def check_account(output, resources, body) -> None:
+    """DELETE /account (#25) as deployed: the route behind the Cognito authorizer, on
+    delete-account's live alias; delete-account may sign out and delete users of this pool
+    only and send to the purge queue only; account-purge reads the two indexes and writes the
+    table, is fed by the purge queue (one job at a time, partial batch failures), and a job
+    that keeps failing is parked in an alarmed dead-letter queue."""
+    route = body["paths"].get("/account", {}).get("delete", {})
+    schemes = {name for requirement in route.get("security") or [] for name in requirement}
+    uri = json.dumps(route.get("x-amazon-apigateway-integration", {}).get("uri"))
+    check(
+        "CognitoAuthorizer" in schemes and "${DeleteAccountFunctionAliaslive}" in uri,
+        "DELETE /account: the Cognito authorizer, then delete-account's live alias",
+    )
+
+    def inline(function):
+        role = resources[resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]]
+        return sorted(
+            (sorted(st["Action"]), json.dumps(st["Resource"], sort_keys=True), json.dumps(st.get("Condition", {})))
+            for st in statements(role)
+        )
+
+    deleter = function_of(resources, "delete-account")
+    if deleter is not None:
+        expected = sorted(
+            [
+                (
+                    ["cognito-idp:AdminDeleteUser", "cognito-idp:AdminUserGlobalSignOut"],
+                    json.dumps([getatt("UserPool", "Arn")]),
+                    "{}",
+                ),
+                (["sqs:SendMessage"], json.dumps([getatt("AccountPurgeQueue", "Arn")]), "{}"),
+            ]
+        )
+        check(
+            inline(deleter) == expected,
+            f"delete-account may sign out and delete users of the stack's pool and send to the purge queue, nothing else: {inline(deleter)}",
+        )
+        variables = resources[deleter]["Properties"].get("Environment", {}).get("Variables", {})
+        check(
+            variables.get("ACCOUNT_PURGE_QUEUE_URL") == {"Ref": "AccountPurgeQueue"}
+            and variables.get("AWS_ENDPOINT_URL_SQS") == regional_endpoint("sqs")
+            and variables.get("USER_POOL_ID") == {"Ref": "UserPool"}
+            and variables.get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER") == regional_endpoint("cognito-idp"),
+            "delete-account: the stack's purge queue and pool, at their regional endpoints",
+        )
+
+    purger = function_of(resources, "account-purge")
+    if purger is None:
+        return
+    table = getatt("TasksTable", "Arn")
+    indexes = [{"Fn::Sub": "${TasksTable.Arn}/index/byOwner"}, {"Fn::Sub": "${TasksTable.Arn}/index/byAssignee"}]
+    expected = sorted(
+        [
+            (["dynamodb:Query"], json.dumps(indexes, sort_keys=True), "{}"),
+            (["dynamodb:DeleteItem", "dynamodb:UpdateItem"], json.dumps([table], sort_keys=True), "{}"),
+            (["sqs:SendMessage"], json.dumps([getatt("AccountPurgeQueue", "Arn")]), "{}"),
+        ]
+    )
+    expected.append(
+        (
+            ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            json.dumps([getatt("AccountPurgeQueue", "Arn")]),
+            "{}",
+        )
+    )
+    granted = inline(purger)
+    check(
+        granted == sorted(expected),
+        f"account-purge: Query on byOwner and byAssignee, DeleteItem and UpdateItem on the table, "
+        f"SendMessage to and polling of its own queue, nothing else: {granted}",
+    )
+    managed = resources[resources[purger]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"].get("ManagedPolicyArns", [])
+    check(
+        not any("SQS" in json.dumps(arn) for arn in managed),
+        f"account-purge: no managed SQS policy (those reach every queue): {managed}",
+    )
+    variables = resources[purger]["Properties"].get("Environment", {}).get("Variables", {})
+    own = {name: value for name, value in variables.items() if value != NO_VALUE}
+    check(
+        own == {
+            "TABLE_NAME": {"Ref": "TasksTable"},
+            "AWS_ENDPOINT_URL_DYNAMODB": {"Fn::Sub": "https://dynamodb.${AWS::Region}.${AWS::URLSuffix}"},
+            "ACCOUNT_PURGE_QUEUE_URL": {"Ref": "AccountPurgeQueue"},
+            "AWS_ENDPOINT_URL_SQS": regional_endpoint("sqs"),
+        },
+        f"account-purge: exactly its own variables, none of the API's: {sorted(own)}",
+    )
+    mappings = mappings_of(resources, purger)
+    check(len(mappings) == 1, "account-purge has one event source mapping, on its live alias")
+    if len(mappings) == 1:
+        (mapping,) = mappings
+        check(
+            mapping.get("EventSourceArn") == getatt("AccountPurgeQueue", "Arn")
+            and mapping.get("FunctionResponseTypes") == ["ReportBatchItemFailures"]
+            and int(mapping.get("BatchSize", 0)) == 1,
+            "account-purge: fed by the purge queue, one job at a time, partial batch failures reported",
+        )
+    queue = resources["AccountPurgeQueue"]["Properties"]
+    timeout = int(resources[purger]["Properties"].get("Timeout", 0))
+    check(
+        queue.get("SqsManagedSseEnabled") is True
+        and int(queue.get("VisibilityTimeout", 0)) >= 6 * timeout
+        and queue.get("RedrivePolicy", {}).get("deadLetterTargetArn") == getatt("AccountPurgeFailures", "Arn")
+        and 1 <= int(queue.get("RedrivePolicy", {}).get("maxReceiveCount", 0)) <= 10,
+        "the purge queue: encrypted, hides a job for six times the worker's timeout, parks one that keeps failing",
+    )
+    check_failure_queue(output, resources, "AccountPurgeFailures")
+
+    # The final pass runs after the longest token lifetime the Rust code assumes
+    # (TOKEN_LIFETIME_SECONDS): a token may not outlive it, or what it creates after the
+    # final pass would stay.
+    import re
+
+    source = pathlib.Path("crates/tasks/src/account/mod.rs").read_text()
+    match = re.search(r"pub const TOKEN_LIFETIME_SECONDS: i64 = (\d+) \* 60;", source)
+    client = resources["UserPoolClient"]["Properties"]
+    units = client.get("TokenValidityUnits", {})
+    lifetimes = {
+        kind: int(client.get(f"{kind}Validity", 60)) * {"minutes": 1, "hours": 60, "days": 1440}[units.get(kind, "hours" if kind != "RefreshToken" else "days")]
+        for kind in ("IdToken", "AccessToken")
+    }
+    check(
+        match is not None and all(minutes <= int(match.group(1)) for minutes in lifetimes.values()),
+        f"no ID or access token outlives the final pass's TOKEN_LIFETIME_SECONDS: {lifetimes}",
     )
 
 
@@ -653,12 +799,7 @@ def check_task_events(output, resources, parameters, conditions, api_binaries) -
     )
 
     # Invoked by this table's stream only, with every reliability setting the design needs.
-    mappings = [
-        r["Properties"]
-        for r in resources.values()
-        if r["Type"] == "AWS::Lambda::EventSourceMapping"
-        and r["Properties"].get("FunctionName") == {"Ref": f"{function}Aliaslive"}
-    ]
+    mappings = mappings_of(resources, function)
     check(len(mappings) == 1, "task-events has one event source mapping, on its live alias")
     if len(mappings) != 1:
         return
@@ -1216,20 +1357,28 @@ def check_live(source, declared) -> None:
         "a connections item has no ownerId, assignee or sortKey: no index and no stream record of task-events",
     )
 
-    # The account-wide alarms on errors and throttles sum every function of the stack, the
-    # live ones included (a metric math alarm takes at most 10 metrics: 9 and the sum).
+    # The alarms on errors and throttles sum every function of the stack between them: the
+    # live-update functions in alarms of their own, since an alarm on metric math takes at
+    # most 10 metrics (CloudWatch's hard limit; the template would deploy wrong past it).
     every_function = sorted(n for n, r in source["Resources"].items() if r["Type"] == "AWS::Serverless::Function")
-    for alarm in ("FunctionErrorsAlarm", "FunctionThrottlesAlarm"):
-        metrics = resources[alarm]["Properties"]["Metrics"]
-        summed = sorted(
-            d["Value"]["Ref"] for m in metrics if "MetricStat" in m
-            for d in m["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "FunctionName"
-        )
-        ids = sorted(m["Id"] for m in metrics if "MetricStat" in m)
-        total = next((m["Expression"] for m in metrics if "Expression" in m), "")
+    for kind in ("Errors", "Throttles"):
+        summed = []
+        for alarm in (f"Function{kind}Alarm", f"LiveFunction{kind}Alarm"):
+            metrics = resources[alarm]["Properties"]["Metrics"]
+            alarm_summed = [
+                d["Value"]["Ref"] for m in metrics if "MetricStat" in m
+                for d in m["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "FunctionName"
+            ]
+            ids = sorted((m["Id"] for m in metrics if "MetricStat" in m), key=lambda i: int(i[1:]))
+            total = next((m["Expression"] for m in metrics if "Expression" in m), "")
+            check(
+                len(ids) <= 10 and total == f"SUM([{', '.join(ids)}])",
+                f"{alarm} sums its {len(ids)} metrics, at most the 10 an alarm on metric math may take",
+            )
+            summed += alarm_summed
         check(
-            summed == every_function and total == f"SUM([{', '.join(sorted(ids, key=lambda i: int(i[1:])))}])",
-            f"{alarm} sums every function: missing {sorted(set(every_function) - set(summed))}",
+            sorted(summed) == every_function,
+            f"the {kind.lower()} alarms sum every function once: missing {sorted(set(every_function) - set(summed))}",
         )
 
     outputs = output.get("Outputs", {})
@@ -1351,27 +1500,35 @@ def check_web_app(source, declared) -> None:
 
         default = config["DefaultCacheBehavior"]
         check(default["TargetOriginId"] in {o["Id"] for o in s3_origins}, "pages come from the bucket")
-        api = [b for b in config.get("CacheBehaviors", []) if b["PathPattern"] == "/tasks*"]
-        check(len(api) == 1, "one /tasks* behaviour")
-        if len(api) == 1:
-            (api,) = api
+        # The API's behaviours: /tasks* and /account, each the same.
+        behaviours = {b["PathPattern"]: b for b in config.get("CacheBehaviors", []) if b["TargetOriginId"] == "api"}
+        check(set(behaviours) == {"/tasks*", "/account"}, f"the API's behaviours are /tasks* and /account: {sorted(behaviours)}")
+        for pattern, api in behaviours.items():
             origin = origins.get(api["TargetOriginId"], {})
             check(
                 origin.get("DomainName") == {"Fn::Sub": "${TasksApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
                 and origin.get("OriginPath") == "/Prod"
                 and origin.get("CustomOriginConfig", {}).get("OriginProtocolPolicy") == "https-only",
-                "/tasks* goes to this stack's API stage over HTTPS",
+                f"{pattern} goes to this stack's API stage over HTTPS",
             )
             check(
                 api["ViewerProtocolPolicy"] == "https-only"
                 and api.get("CachePolicyId") == CACHING_DISABLED
                 and api.get("OriginRequestPolicyId") == ALL_VIEWER_EXCEPT_HOST
                 and set(api["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"},
-                "/tasks*: never cached, every method, viewer headers (Authorization) but Host",
+                f"{pattern}: never cached, every method, viewer headers (Authorization) but Host",
             )
-            rest_api = next(r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi")
-            paths = list(rest_api["Properties"]["Body"]["paths"])
-            check(all(p.startswith("/tasks") for p in paths), f"every API path is under /tasks*: {paths}")
+            check(
+                json.dumps(api.get("FunctionAssociations"), sort_keys=True)
+                == json.dumps(behaviours.get("/tasks*", {}).get("FunctionAssociations"), sort_keys=True),
+                f"{pattern}: the same viewer-request function as /tasks*",
+            )
+        rest_api = next(r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi")
+        paths = list(rest_api["Properties"]["Body"]["paths"])
+        check(
+            all(p.startswith("/tasks") or p == "/account" for p in paths),
+            f"every API path is under /tasks* or is /account: {paths}",
+        )
 
         client = resolved(resources["UserPoolClient"]["Properties"])
         oauth = site_url != ""

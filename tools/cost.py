@@ -106,6 +106,30 @@ ASSUMPTIONS = {
     "live_writes_per_handshake": 2,
 }
 
+# Deleting an account (#25): the purge's throughput as measured, and what it writes. The
+# measurement: tests/api/account.rs's `an_account_at_a_high_task_count_is_purged_within_minutes`
+# with ACCOUNT_PURGE_BENCH_TASKS=10000 against make test's local DynamoDB (dynalite), one
+# worker pass, 16 writes in flight, on the 2-core bench machine shared with other builds.
+ACCOUNT_PURGE_MEASURED = {"date": "2026-12-07", "tasks": 10_000, "seconds": 27.1, "create_seconds": 37.5}
+ACCOUNT_PURGE = {
+    # Deleting an unshared task: the item and its two index entries (byOwner, byOwnerStatus),
+    # each under 1 KB; then the owner's task count down (1 unit, no index).
+    "delete_writes": 3,
+    "count_writes": 1,
+    # A listing page of the purge: 100 task items of ASSUMPTIONS' size read from byOwner,
+    # eventually consistent (half a unit per 4 KB).
+    "page_tasks": 100,
+    # Removing the user from another's task: the item, its byAssignee entry removed, and its
+    # byOwner and byOwnerStatus entries rewritten (updatedAt, version).
+    "unassign_writes": 4,
+    # One TaskDeleted (or TaskUnassigned) event per task, through the stream and task-events.
+    "events_per_task": 1,
+    # SQS requests of one deletion: the two jobs sent, each received and deleted, and the
+    # final pass's wait (65 minutes, 15 at a time: 5 messages re-sent, received, deleted).
+    "sqs_requests": 2 * 3 + 5 * 3,
+    "sqs_request": 0.40 / 1e6,
+}
+
 OPERATIONS = {
     # operation: (function, what DynamoDB does)
     "createTask": "create-task",
@@ -365,6 +389,7 @@ def document(bench):
     out("")
     reminders(bench, out)
     live_updates(out)
+    account_deletion(bench, out)
     return "\n".join(lines) + "\n"
 
 
@@ -499,6 +524,55 @@ def live_updates(out):
         "without a token never reaches a function; one with a bad token runs the authorizer only.")
     out("- **Connections items** are one per user (no index, no stream reader: the filter drops "
         "them), expiring by TTL two hours after the latest connection (TTL deletes are free).")
+def account_deletion(bench, out):
+    """The section on deleting an account: the purge's measured throughput, and what an
+    account of MaxTasksPerOwner tasks costs to delete."""
+    a, m, d = ASSUMPTIONS, ACCOUNT_PURGE_MEASURED, ACCOUNT_PURGE
+    tasks = 10_000
+    rate = m["tasks"] / m["seconds"]
+    page_units = math.ceil(d["page_tasks"] * a["task_item_bytes"] / 4096) / 2
+    write_units = tasks * (d["delete_writes"] + d["count_writes"])
+    read_units = tasks / d["page_tasks"] * page_units
+    dynamodb = write_units * PRICES["dynamodb_write_unit"] + read_units * PRICES["dynamodb_read_unit"]
+    gb_seconds = m["seconds"] * memory_mb(bench) / 1024
+    lambda_cost = gb_seconds * PRICES["lambda_gb_second_arm64"] + 2 * PRICES["lambda_request"]
+    events = tasks * d["events_per_task"] * REMINDER_PRICES["eventbridge_event"]
+    sqs = d["sqs_requests"] * d["sqs_request"]
+    out("## Deleting an account")
+    out("")
+    out(f"Measured {m['date']}: one `account-purge` pass deleted {m['tasks']:,} tasks of one owner in "
+        f"{m['seconds']} s against `make test`'s local DynamoDB (dynalite), **{rate:.0f} tasks a "
+        "second**, 16 conditional deletes in flight, on the 2-core bench machine while other "
+        f"builds ran (creating them took {m['create_seconds']} s). Reproduce with "
+        "`ACCOUNT_PURGE_BENCH_TASKS=10000 cargo test -p tasks --test api high_task_count -- "
+        "--include-ignored --nocapture` in `make test`'s environment. An account at the "
+        "10,000-task limit is gone within one invocation (the worker's timeout is 300 s, and a "
+        "pass out of time continues on the queue). On DynamoDB itself each delete also counts "
+        "the owner's task count down, one item, which takes at most 1,000 writes a second: that, "
+        "not the worker, bounds one account's purge there, to about 10 s for 10,000 tasks.")
+    out("")
+    out(f"What deleting an account of {tasks:,} unshared tasks costs, at the prices above:")
+    out("")
+    out("| part | units | cost |")
+    out("|---|---:|---:|")
+    out(f"| DynamoDB writes (each task and its two index entries, {d['delete_writes']} units; the "
+        f"count down, {d['count_writes']}) | {write_units:,.0f} | ${write_units * PRICES['dynamodb_write_unit']:.4f} |")
+    out(f"| DynamoDB reads (pages of {d['page_tasks']} from `byOwner`, {page_units} units each) | "
+        f"{read_units:,.0f} | ${read_units * PRICES['dynamodb_read_unit']:.4f} |")
+    out(f"| Lambda (`account-purge`, {m['seconds']} s at {memory_mb(bench)} MB, arm64) | "
+        f"{gb_seconds:.1f} GB-s | ${lambda_cost:.6f} |")
+    out(f"| EventBridge (`TaskDeleted`, one per task) | {tasks:,} | ${events:.4f} |")
+    out(f"| SQS (the jobs, the final pass's wait) | {d['sqs_requests']} | ${sqs:.6f} |")
+    out(f"| **total** | | **${dynamodb + lambda_cost + events + sqs:.4f}** |")
+    out("")
+    out(f"- **DynamoDB is most of it**: {d['delete_writes'] + d['count_writes']} write units a task, "
+        f"as a `deleteTask` ({usd_per_million(PRICES['dynamodb_write_unit'] * (d['delete_writes'] + d['count_writes']))} "
+        "per million tasks). A task shared with the user costs "
+        f"{d['unassign_writes']} units to leave (the update rewrites its index entries). "
+        "task-events' invocations for the stream's records (100 to a batch) are as for any delete.")
+    out("- **An account of a few tasks** costs next to nothing: two Lambda requests, a few "
+        "SQS requests, and the writes of its tasks. The user pool's admin calls are not billed "
+        "apart (Cognito prices monthly active users).")
     out("")
 
 

@@ -4,7 +4,10 @@ The key schema and indexes are read from the TasksTable resource of the template
 local development and tests always use exactly what is deployed. Idempotent: an
 existing table is left as it is.
 
-Usage: create_table.py ENDPOINT TABLE_NAME
+With --stream the table also has the template's stream (StreamSpecification): make dev's
+moto has streams, and tools/local_stream.py feeds them to task-events; dynalite has none.
+
+Usage: create_table.py ENDPOINT TABLE_NAME [--stream]
 """
 
 import os
@@ -34,18 +37,29 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 COPIED_PROPERTIES = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
 
 
-def table_definition(template_path: Path = TEMPLATE) -> dict:
+def template_properties(resource: str, template_path: Path = TEMPLATE) -> dict:
     template = yaml.load(template_path.read_text(), Loader=_TemplateLoader)
-    properties = template["Resources"]["TasksTable"]["Properties"]
-    return {name: properties[name] for name in COPIED_PROPERTIES if name in properties}
+    return template["Resources"][resource]["Properties"]
 
 
-def create_table(endpoint: str, table_name: str) -> None:
+def table_definition(template_path: Path = TEMPLATE, stream: bool = False) -> dict:
+    properties = template_properties("TasksTable", template_path)
+    definition = {name: properties[name] for name in COPIED_PROPERTIES if name in properties}
+    if stream:
+        # CloudFormation's StreamSpecification has only the view type; the API's also says
+        # that the stream is on.
+        definition["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
+    return definition
+
+
+def create_table(endpoint: str, table_name: str, stream: bool = False) -> None:
     client = boto3.client(
         "dynamodb", endpoint_url=endpoint, region_name=os.environ.get("AWS_REGION", "us-east-1")
     )
     if table_name not in client.list_tables()["TableNames"]:
-        client.create_table(TableName=table_name, **table_definition())
+        client.create_table(TableName=table_name, **table_definition(stream=stream))
+    elif stream and not client.describe_table(TableName=table_name)["Table"].get("LatestStreamArn"):
+        sys.exit(f"table {table_name} exists without a stream")
     # Emulators report CREATING for a moment, as DynamoDB does.
     deadline = time.monotonic() + 30
     while client.describe_table(TableName=table_name)["Table"]["TableStatus"] != "ACTIVE":
@@ -55,6 +69,10 @@ def create_table(endpoint: str, table_name: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    create_table(sys.argv[1], sys.argv[2])
+    match sys.argv[1:]:
+        case [endpoint, table]:
+            create_table(endpoint, table)
+        case [endpoint, table, "--stream"]:
+            create_table(endpoint, table, stream=True)
+        case _:
+            sys.exit(__doc__)

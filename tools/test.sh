@@ -78,6 +78,11 @@ stop_on_exit $!
 export AWS_ENDPOINT_URL_EVENTBRIDGE="http://127.0.0.1:$EVENTS_PORT" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$EVENTS_PORT"
 python3 tools/local_eventbridge.py wait || { cat target/moto.log; exit 1; }
 
+# make dev's own stand-ins for what moto does not do (the stream's mapping, Scheduler's
+# firing) and its kept state and mailbox, against this moto and a fake invoke endpoint.
+step "make dev's local pipeline tools: stream mapping, schedule firer, kept state, mailbox (tests/local_tools)"
+LOCAL_TOOLS_MOTO="http://127.0.0.1:$EVENTS_PORT" python3 -m pytest tests/local_tools
+
 step "make dev's stack end to end: the e2e contract suite (tests/e2e, make e2e), then the Postman collection (newman), through cargo lambda watch"
 API_PORT=$(tools/free-port.sh)
 TASKS_LOCAL_CALLER_ID=e2e-local setsid cargo lambda watch --features local-caller --invoke-address 127.0.0.1 \
@@ -85,7 +90,8 @@ TASKS_LOCAL_CALLER_ID=e2e-local setsid cargo lambda watch --features local-calle
 watch=$!
 stop_on_exit $watch
 BASE_URL="http://127.0.0.1:$API_PORT" python3 -m pytest tests/e2e || { cat target/e2e-watch.log; exit 1; }
-# The collection as a Postman user runs it, in order: create, read, update, delete (docs/web.md).
+# The collection as a Postman user runs it, in order: create, read, update, delete; DELETE /account
+# is in it but skipped unless confirmDeleteAccount is "yes" (docs/web.md).
 NO_PROXY=127.0.0.1 node_modules/.bin/newman run docs/postman_collection.json --color off \
   -e docs/task-api-local.postman_environment.json --env-var "baseUrl=http://127.0.0.1:$API_PORT" ||
   { tail -n 40 target/e2e-watch.log; exit 1; }

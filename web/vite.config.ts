@@ -1,6 +1,6 @@
 // Vite: `npm run dev` (make dev) and `npm run preview` (the tests) serve the app on one
-// origin with the API: /tasks is proxied to `cargo lambda watch`, as CloudFront routes
-// /tasks* to API Gateway when deployed. /config.json says "no sign-in" locally, and names
+// origin with the API: /tasks and /account are proxied to `cargo lambda watch`, as CloudFront
+// routes /tasks* and /account to API Gateway when deployed. /config.json says "no sign-in" locally, and names
 // make dev's local caller (TASKS_LOCAL_CALLER_ID, tools/dev.sh), whom the app acts as until
 // the user picks another; when deployed it is written by tools/web-deploy.sh.
 import type { ServerResponse } from 'node:http';
@@ -10,7 +10,7 @@ import { deployedCsp } from './scripts/csp.mjs';
 
 const api = process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 9000}`;
 const port = Number(process.env.WEB_PORT ?? 5173);
-const proxy = { '/tasks': { target: api } };
+const proxy = { '/tasks': { target: api }, '/account': { target: api } };
 const served = { host: '127.0.0.1', port, strictPort: true, proxy };
 const localConfig = JSON.stringify({ auth: null, localCaller: process.env.TASKS_LOCAL_CALLER_ID || 'local-developer' });
 

@@ -11,8 +11,8 @@ use tasks::api::routes::{self, Function, Resource};
 use tasks::domain::{IdempotencyKey, Task, TaskChanges, TaskId, Timestamp, UserId, Version};
 use tasks::store::items::task_count_id;
 use tasks::store::{
-    Creation, DynamoTaskStore, ListQuery, MemoryTaskStore, StoreError, TaskPage, TaskStore,
-    client_from, dynamodb_client,
+    AccountStore, Creation, DynamoTaskStore, ListQuery, MemoryTaskStore, StoreError, TaskPage,
+    TaskStore, client_from, dynamodb_client,
 };
 
 pub const TEST_SECRET: &str = "integration-tests-page-token-secret-0123";
@@ -100,6 +100,23 @@ impl TaskStore for TestStore {
         expected: Option<Version>,
     ) -> Result<(), StoreError> {
         delegate!(self, store => store.delete(owner, id, expected))
+    }
+}
+
+impl AccountStore for TestStore {
+    async fn delete_owned(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError> {
+        delegate!(self, store => store.delete_owned(owner, id))
+    }
+    async fn unassign(
+        &self,
+        assignee: &UserId,
+        id: TaskId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        delegate!(self, store => store.unassign(assignee, id, now))
+    }
+    async fn forget_owner(&self, owner: &UserId) -> Result<(), StoreError> {
+        delegate!(self, store => store.forget_owner(owner))
     }
 }
 

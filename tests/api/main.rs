@@ -4,6 +4,7 @@
 //! Every test acts as a fresh random caller, so tests share one table without seeing
 //! each other's tasks.
 
+mod account;
 mod contract;
 mod errors;
 mod events;

@@ -360,7 +360,7 @@ async fn create_streamed_table(dynamodb: &aws_sdk_dynamodb::Client, table: &str)
 }
 
 /// A confirmed user of the pool with a verified address; their `sub`.
-async fn add_user(
+pub(crate) async fn add_user(
     cognito: &aws_sdk_cognitoidentityprovider::Client,
     pool: &str,
     address: &str,

@@ -1,6 +1,7 @@
 // The task list: the caller's own tasks or those assigned to them, newest first, a status
 // filter, "Load more", and every action on a task that the caller may take.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { Account } from './account';
 import { type Api, ApiError, type Scope, type Status, type Task, type TaskChanges } from './api/client';
 import { ConfirmDialog, CreateDialog, describeError, EditDialog, QuickConflictDialog, reread } from './dialogs';
 import { formatDateTime } from './format';
@@ -289,6 +290,21 @@ export function App({ api, session }: { api: Api; session: Session }) {
           </div>
         )}
       </main>
+      <Account
+        api={api}
+        session={session}
+        announce={announce}
+        onDeleted={(text) => {
+          // Locally (no sign-in): the caller's data is gone; show the empty list.
+          setDialog(null);
+          focusAfterRender.current = NEW_TASK;
+          announce(text);
+          if (scope !== 'owned' || filter !== 'all') {
+            setScope('owned');
+            setFilter('all');
+          } else load(false);
+        }}
+      />
       <div class="toast" role="status" aria-live="polite" aria-atomic="true">
         {message.text && <p>{message.text}</p>}
       </div>

@@ -5,6 +5,9 @@ import { UserManager, type User } from 'oidc-client-ts';
 import type { AuthConfig } from './config';
 import type { Session } from './session';
 
+/** Why the user was signed out, kept across the trip through managed login's /logout. */
+const SIGNED_OUT_KEY = 'tasks.signedOutReason';
+
 export async function cognitoSession(config: AuthConfig): Promise<Session> {
   const origin = window.location.origin;
   const authority = `https://cognito-idp.${config.region}.amazonaws.com/${config.userPoolId}`;
@@ -68,6 +71,12 @@ export async function cognitoSession(config: AuthConfig): Promise<Session> {
     }
     window.history.replaceState(null, '', '/');
   }
+  try {
+    reason ??= sessionStorage.getItem(SIGNED_OUT_KEY);
+    sessionStorage.removeItem(SIGNED_OUT_KEY);
+  } catch {
+    // Without storage the sign-in screen says what it always says.
+  }
   let user = await manager.getUser();
   if (user?.expired) user = (await refresh()) ? await manager.getUser() : null;
   update(user, reason);
@@ -92,10 +101,15 @@ export async function cognitoSession(config: AuthConfig): Promise<Session> {
     if (current?.expired && (await renew())) current = await manager.getUser();
     return current && !current.expired ? (current.id_token ?? null) : null;
   }
-  async function signOut(): Promise<void> {
+  async function signOut(reason?: string): Promise<void> {
     // Revoke the refresh token (the pool's client has token revocation on), forget the
     // tokens, then end the managed-login session: Cognito's /logout takes client_id and
     // logout_uri, which must be one of the client's sign-out URLs.
+    try {
+      if (reason) sessionStorage.setItem(SIGNED_OUT_KEY, reason);
+    } catch {
+      // Signed out all the same, without the reason.
+    }
     try {
       await manager.revokeTokens(['refresh_token']);
     } catch {

@@ -42,7 +42,7 @@ export async function reread(api: Api, task: Task, error: unknown): Promise<Task
 }
 
 /** A native modal <dialog>: focus moves in, stays in, Escape cancels. */
-function Modal({ title, onCancel, children, role }: { title: string; onCancel(): void; children: ComponentChildren; role?: 'alertdialog' }) {
+export function Modal({ title, onCancel, children, role }: { title: string; onCancel(): void; children: ComponentChildren; role?: 'alertdialog' }) {
   const ref = useRef<HTMLDialogElement>(null);
   const heading = useRef(`dialog-${Math.random().toString(36).slice(2)}`);
   useEffect(() => {

@@ -17,7 +17,8 @@ export interface Session {
   /** After a 401: try to refresh the tokens; false means the user must sign in. */
   renew(): Promise<boolean>;
   signIn(): Promise<void>;
-  signOut(): Promise<void>;
+  /** `reason`: what the sign-in screen says after it (the account is being deleted, say). */
+  signOut(reason?: string): Promise<void>;
   subscribe(listener: () => void): () => void;
 }
 

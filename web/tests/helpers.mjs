@@ -97,7 +97,10 @@ export async function reportUnfinished() {
   }
 }
 
-function watch(page, expectedFailedLoads = (url) => url.origin === new URL(WEB_URL).origin && url.pathname.startsWith('/tasks')) {
+/** The API's own paths on the page's origin (CloudFront and Vite send them to the API). */
+const isApi = (url) => url.origin === new URL(WEB_URL).origin && (url.pathname.startsWith('/tasks') || url.pathname === '/account');
+
+function watch(page, expectedFailedLoads = isApi) {
   const problems = [];
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
   page.on('console', (message) => {
@@ -151,8 +154,8 @@ export async function api(method, path, body, headers = {}) {
 
 /**
  * Waits for `cargo lambda watch` to answer (its first request compiles the functions), then
- * wakes the other three functions with requests that change nothing, so that no test pays
- * for a function's first start.
+ * wakes the other four functions with requests that change nothing (POST /account is a 405),
+ * so that no test pays for a function's first start.
  */
 export async function waitForApi(timeoutSeconds = 900) {
   const deadline = Date.now() + timeoutSeconds * 1000;
@@ -169,18 +172,19 @@ export async function waitForApi(timeoutSeconds = 900) {
     ['POST', '/tasks', {}, 400],
     ['PATCH', nobody, { title: 'x' }, 404],
     ['DELETE', nobody, undefined, 404],
+    ['POST', '/account', undefined, 405],
   ]) {
     const { status } = await api(method, path, body);
     assert.equal(status, expected, `${method} ${path} while waking the functions`);
   }
 }
 
-/** Every task of `caller`. */
-export async function allTasks(caller = DEFAULT_CALLER) {
+/** Every task of `caller` (or, with scope 'assigned', every task shared with them). */
+export async function allTasks(caller = DEFAULT_CALLER, scope = 'owned') {
   const tasks = [];
   let token;
   do {
-    const query = `/tasks?limit=100${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`;
+    const query = `/tasks?scope=${scope}&limit=100${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`;
     const { status, body } = await api('GET', query, undefined, as(caller));
     assert.equal(status, 200, JSON.stringify(body));
     tasks.push(...body.tasks);

@@ -1,4 +1,4 @@
-// docs/web-list.png, docs/web-validation-error.png and docs/web-assigned.png, from the
+// docs/web-list.png, docs/web-validation-error.png, docs/web-assigned.png and docs/web-account.png, from the
 // running local stack (tools/web-test.sh screenshots starts it). Not a test: it replaces the
 // committed images. SCREENSHOTS_DIR writes them elsewhere (to look before replacing).
 import { fileURLToPath } from 'node:url';
@@ -45,8 +45,16 @@ try {
   await page.getByRole('radio', { name: 'Assigned to me' }).check();
   await item(page, 'Proofread the onboarding guide').waitFor();
   await page.screenshot({ path: docs('web-assigned.png') });
+
+  await page.getByRole('radio', { name: 'My tasks' }).check();
+  await item(page, 'Write the release notes').waitFor();
+  await page.getByRole('button', { name: 'Delete my account', exact: true }).click();
+  const confirm = page.getByRole('alertdialog', { name: 'Delete your account?' });
+  await confirm.getByText('The 5 tasks you own will be deleted').waitFor();
+  await page.screenshot({ path: docs('web-account.png') });
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
   await context.close();
-  console.log('wrote web-list.png, web-validation-error.png and web-assigned.png');
+  console.log('wrote web-list.png, web-validation-error.png, web-assigned.png and web-account.png');
 } finally {
   await browser.close();
 }

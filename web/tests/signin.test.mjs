@@ -3,7 +3,8 @@
 // the deployed Content-Security-Policy with the stand-in's origin in place of Cognito's.
 // What is checked is the app's side of the protocol (oidc-client-ts): the authorization
 // code flow with PKCE, the ID token as the raw Authorization header, a refresh after a 401,
-// sign-in again when the refresh is refused, and sign-out (revocation, then /logout).
+// sign-in again when the refresh is refused, sign-out (revocation, then /logout), and
+// sign-out after "Delete my account".
 // The local API ignores the header (it acts as the local caller); Cognito itself is not
 // exercised here.
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ const jwt = (claims) => `${base64url(JSON.stringify({ alg: 'RS256', kid: 'test' 
 /** The stand-in: /oauth2/authorize, /oauth2/token, /oauth2/revoke and /logout, as Cognito's. */
 function standIn() {
   const log = [];
-  const state = { refreshAllowed: true, issued: 0, challenge: null };
+  const state = { refreshAllowed: true, revokeRefused: false, issued: 0, challenge: null };
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://stand-in');
     let body = '';
@@ -55,7 +56,8 @@ function standIn() {
       if (grant === 'authorization_code') tokens.refresh_token = 'the-refresh-token';
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(tokens));
     } else if (url.pathname === '/oauth2/revoke') {
-      res.writeHead(200).end();
+      if (state.revokeRefused) res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"invalid_grant"}');
+      else res.writeHead(200).end();
     } else if (url.pathname === '/logout') {
       res.writeHead(302, { Location: url.searchParams.get('logout_uri') }).end();
     } else {
@@ -74,12 +76,15 @@ before(async () => {
 });
 after(() => idp?.server.close());
 
-test('sign-in with managed login: code flow with PKCE, the ID token on every call, refresh after a 401, sign-in again, sign-out', async () => {
-  await seed([{ title: 'Behind sign-in' }]);
-  let unauthorized = 0;
-  const app = await openApp(browser, {
-    // Error answers the test asks for: the API's 401s, and the refused refresh.
-    expectedFailedLoads: (url) => url.pathname.startsWith('/tasks') || url.href === `${idp.origin}/oauth2/token`,
+/**
+ * The app as deployed, its /config.json naming the stand-in as the user pool's domain, under
+ * the deployed CSP with the stand-in's origin; `setup` adds routes of the test's own.
+ * Error answers the tests ask for: the API's, and the stand-in's refused refresh and revocation.
+ */
+function openDeployed(setup = async () => {}) {
+  return openApp(browser, {
+    expectedFailedLoads: (url) =>
+      url.pathname.startsWith('/tasks') || url.pathname === '/account' || [`${idp.origin}/oauth2/token`, `${idp.origin}/oauth2/revoke`].includes(url.href),
     setup: async (context) => {
       // The page below comes from a route (so Chromium gives it no address space), and it
       // fetches the stand-in's token endpoint on loopback: allow that as a user would.
@@ -98,20 +103,34 @@ test('sign-in with managed login: code flow with PKCE, the ID token on every cal
           route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': deployedCsp(idp.origin) } });
         },
       );
-      // The API refuses the next `unauthorized` calls with API Gateway's 401.
-      await context.route(
-        (url) => url.pathname.startsWith('/tasks'),
-        (route) => {
-          if (unauthorized === 0) return route.fallback();
-          unauthorized--;
-          return route.fulfill({
-            status: 401,
-            contentType: 'application/problem+json',
-            body: JSON.stringify({ type: 'https://task-api.example/problems/unauthenticated', title: 'Authentication required', status: 401, detail: 'Unauthorized', instance: 'z' }),
-          });
-        },
-      );
+      await setup(context);
     },
+  });
+}
+
+/** From the sign-in screen through the stand-in's managed login and back, signed in. */
+async function signIn(page) {
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Continue as ada@example.com' }).click();
+}
+
+test('sign-in with managed login: code flow with PKCE, the ID token on every call, refresh after a 401, sign-in again, sign-out', async () => {
+  await seed([{ title: 'Behind sign-in' }]);
+  let unauthorized = 0;
+  const app = await openDeployed(async (context) => {
+    // The API refuses the next `unauthorized` calls with API Gateway's 401.
+    await context.route(
+      (url) => url.pathname.startsWith('/tasks'),
+      (route) => {
+        if (unauthorized === 0) return route.fallback();
+        unauthorized--;
+        return route.fulfill({
+          status: 401,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ type: 'https://task-api.example/problems/unauthenticated', title: 'Authentication required', status: 401, detail: 'Unauthorized', instance: 'z' }),
+        });
+      },
+    );
   });
   const { page } = app;
   const authorizations = [];
@@ -124,8 +143,7 @@ test('sign-in with managed login: code flow with PKCE, the ID token on every cal
 
   // Not signed in: the sign-in screen, then managed login and back.
   await page.getByText('Sign in to see and manage your tasks.').waitFor();
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('link', { name: 'Continue as ada@example.com' }).click();
+  await signIn(page);
   await item(page, 'Behind sign-in').waitFor();
   assert.equal(page.url(), `${WEB_URL}/`, 'the code and state are gone from the address bar');
   await page.getByText('ada@example.com').waitFor();
@@ -161,8 +179,7 @@ test('sign-in with managed login: code flow with PKCE, the ID token on every cal
   await page.getByRole('radio', { name: 'Completed' }).check();
   await page.getByRole('alert').filter({ hasText: 'Your session has ended. Please sign in again.' }).waitFor();
   idp.state.refreshAllowed = true;
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('link', { name: 'Continue as ada@example.com' }).click();
+  await signIn(page);
   await item(page, 'Behind sign-in').waitFor();
 
   // Sign out: the refresh token is revoked, then managed login's /logout, then back here.
@@ -175,5 +192,39 @@ test('sign-in with managed login: code flow with PKCE, the ID token on every cal
   assert.equal(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc.user')).length), 0, 'no tokens kept');
   assert.deepEqual(localCallers, [], 'no X-Local-Caller header when deployed');
   await eventually(async () => assert.equal(page.url(), `${WEB_URL}/`));
+  await finish(app);
+});
+
+test('“Delete my account” when signed in: DELETE /account with the ID token, then signed out (tokens forgotten, /logout) even though the revocation is refused, and the sign-in screen says why', async () => {
+  await seed([{ title: 'Behind sign-in' }]);
+  const app = await openDeployed();
+  const { page } = app;
+  await signIn(page);
+  await item(page, 'Behind sign-in').waitFor();
+  const logouts = idp.log.filter((e) => e.path === '/logout').length;
+
+  await page.getByRole('button', { name: 'Delete my account', exact: true }).click();
+  const dialog = page.getByRole('alertdialog', { name: 'Delete your account?' });
+  await dialog.getByText('The 1 task you own will be deleted').waitFor();
+  assert.match(await dialog.innerText(), /You are signed out everywhere, and you cannot sign in to this account again\./);
+  await dialog.getByLabel('I understand: delete my account and the 1 task I own, for good').check();
+  // Deleting the account revoked its sign-in already: the app's own revocation may be refused.
+  idp.state.revokeRefused = true;
+  const sent = page.waitForRequest((r) => new URL(r.url()).pathname === '/account');
+  await dialog.getByRole('button', { name: 'Delete my account for good' }).click();
+  const request = await sent;
+  assert.equal(request.method(), 'DELETE');
+  assert.match(request.headers().authorization, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/, 'the raw ID token');
+  assert.equal(request.headers()['x-local-caller'], undefined);
+  assert.equal((await request.response()).status(), 202);
+
+  await page.getByRole('alert').filter({ hasText: 'Your account and all its data are being deleted, and you are signed out.' }).waitFor();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  assert.equal(idp.log.filter((e) => e.path === '/logout').length, logouts + 1, 'managed login’s session ended');
+  assert.equal(idp.log.at(-2)?.path, '/oauth2/revoke', 'revocation was tried first');
+  assert.equal(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc.user')).length), 0, 'no tokens kept');
+  await page.reload();
+  await page.getByText('Sign in to see and manage your tasks.').waitFor();
+  idp.state.revokeRefused = false;
   await finish(app);
 });

@@ -246,6 +246,95 @@ impl RemindersConfig {
     }
 }
 
+/// What `delete-account` needs beside the API's [`Config`]: the purge queue and the user
+/// pool. Both are required in a deployed build; a local build (the `local-caller` feature,
+/// `make dev`) runs without either: it purges in the request itself, and has no sign-in
+/// to revoke.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeletionConfig {
+    /// `ACCOUNT_PURGE_QUEUE_URL` and `AWS_ENDPOINT_URL_SQS`.
+    pub queue: Option<QueueConfig>,
+    /// `USER_POOL_ID` and `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`.
+    pub pool: Option<PoolConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueConfig {
+    pub url: String,
+    pub endpoint: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolConfig {
+    pub id: String,
+    pub endpoint: String,
+}
+
+impl QueueConfig {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigError> {
+        lookup("ACCOUNT_PURGE_QUEUE_URL")
+            .map(|url| {
+                Ok(Self {
+                    url,
+                    endpoint: required(lookup, "AWS_ENDPOINT_URL_SQS")?,
+                })
+            })
+            .transpose()
+    }
+}
+
+impl DeletionConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(set_variable)
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let queue = QueueConfig::from_lookup(&lookup)?;
+        let pool = lookup("USER_POOL_ID")
+            .map(|id| {
+                Ok::<_, ConfigError>(PoolConfig {
+                    id,
+                    endpoint: required(&lookup, "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")?,
+                })
+            })
+            .transpose()?;
+        if !cfg!(feature = "local-caller") {
+            // Deployed, a deletion always goes through the queue and the pool.
+            if queue.is_none() {
+                return Err(ConfigError::Missing("ACCOUNT_PURGE_QUEUE_URL"));
+            }
+            if pool.is_none() {
+                return Err(ConfigError::Missing("USER_POOL_ID"));
+            }
+        }
+        Ok(Self { queue, pool })
+    }
+}
+
+/// The configuration of the `account-purge` function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PurgeConfig {
+    /// `TABLE_NAME`: the tasks table.
+    pub table_name: String,
+    /// `ACCOUNT_PURGE_QUEUE_URL` and `AWS_ENDPOINT_URL_SQS`: its own queue, where a pass
+    /// that ran out of time, or a final pass not due yet, is put back.
+    pub queue: QueueConfig,
+}
+
+impl PurgeConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(set_variable)
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: required(&lookup, "TABLE_NAME")?,
+            queue: QueueConfig::from_lookup(&lookup)?
+                .ok_or(ConfigError::Missing("ACCOUNT_PURGE_QUEUE_URL"))?,
+        })
+    }
+}
+
 impl EventsConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(set_variable)
@@ -559,6 +648,7 @@ mod tests {
             }
         }
     }
+
     #[test]
     fn the_live_functions_read_their_variables() {
         let live = LiveConfig::from_lookup(lookup(&[
@@ -610,5 +700,80 @@ mod tests {
             ]))
             .is_err()
         );
+    }
+
+    #[test]
+    fn account_deletion_needs_its_queue_and_pool_when_deployed() {
+        let deployed = [
+            ("ACCOUNT_PURGE_QUEUE_URL", "https://sqs.example/123/purge"),
+            ("AWS_ENDPOINT_URL_SQS", "https://sqs.example"),
+            ("USER_POOL_ID", "us-east-1_pool"),
+            (
+                "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+                "https://cognito-idp.example",
+            ),
+        ];
+        let config = DeletionConfig::from_lookup(lookup(&deployed)).unwrap();
+        assert_eq!(
+            config.queue,
+            Some(QueueConfig {
+                url: "https://sqs.example/123/purge".into(),
+                endpoint: "https://sqs.example".into()
+            })
+        );
+        assert_eq!(config.pool.unwrap().id, "us-east-1_pool");
+        // A queue or a pool without its endpoint is refused, never guessed.
+        for missing in [
+            "AWS_ENDPOINT_URL_SQS",
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+        ] {
+            let vars: Vec<_> = deployed
+                .into_iter()
+                .filter(|(n, _)| *n != missing)
+                .collect();
+            assert!(
+                matches!(DeletionConfig::from_lookup(lookup(&vars)), Err(ConfigError::Missing(name)) if name == missing),
+                "{missing}"
+            );
+        }
+        // Without either, only a local build starts (and purges in the request).
+        let local = DeletionConfig::from_lookup(lookup(&[]));
+        if cfg!(feature = "local-caller") {
+            assert_eq!(
+                local.unwrap(),
+                DeletionConfig {
+                    queue: None,
+                    pool: None
+                }
+            );
+        } else {
+            assert!(matches!(
+                local,
+                Err(ConfigError::Missing("ACCOUNT_PURGE_QUEUE_URL"))
+            ));
+        }
+    }
+
+    #[test]
+    fn the_purge_worker_needs_its_table_and_queue() {
+        let vars = [
+            ("TABLE_NAME", "tasks"),
+            ("ACCOUNT_PURGE_QUEUE_URL", "https://sqs.example/123/purge"),
+            ("AWS_ENDPOINT_URL_SQS", "https://sqs.example"),
+        ];
+        let config = PurgeConfig::from_lookup(lookup(&vars)).unwrap();
+        assert_eq!(config.table_name, "tasks");
+        assert_eq!(config.queue.url, "https://sqs.example/123/purge");
+        for missing in [
+            "TABLE_NAME",
+            "ACCOUNT_PURGE_QUEUE_URL",
+            "AWS_ENDPOINT_URL_SQS",
+        ] {
+            let vars: Vec<_> = vars.into_iter().filter(|(n, _)| *n != missing).collect();
+            assert!(
+                matches!(PurgeConfig::from_lookup(lookup(&vars)), Err(ConfigError::Missing(name)) if name == missing),
+                "{missing}"
+            );
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! The task API: domain, storage, HTTP handlers and task events, shared by the Lambda
-//! functions.
+//! The task API: domain, storage, HTTP handlers, task events, reminders, live updates and
+//! account deletion, shared by the Lambda functions.
 //!
 //! - [`domain`]: the task and its validated fields, pure and synchronous;
 //! - [`store`]: what the handlers need from storage, and its DynamoDB implementation;
@@ -10,6 +10,8 @@
 //!   delivered once when due (`task-reminders`);
 //! - [`live`]: live updates over a WebSocket API: its authorizer (`live-authorizer`), its
 //!   routes (`live-socket`) and the hints fanned out from the task events (`live-fanout`);
+//! - [`account`]: `DELETE /account`: the user pool's user deleted, then their data purged
+//!   by a worker (`delete-account`, `account-purge`);
 //! - [`config`] and [`telemetry`]: start-up.
 
 /// Defines a closed set of names as an enum, so that a misspelt name cannot exist past
@@ -59,6 +61,7 @@ macro_rules! budgeted_client {
     }};
 }
 
+pub mod account;
 pub mod api;
 pub mod config;
 mod digest;

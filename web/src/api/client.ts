@@ -113,6 +113,10 @@ export function createApi(hooks: ClientHooks) {
     async remove(taskId: string, version: number): Promise<void> {
       await check(client.DELETE('/tasks/{taskId}', { params: { path: { taskId }, header: { 'If-Match': `"${version}"` } } }));
     },
+    /** Starts deleting the caller's account (202); asking again is safe and starts nothing more. */
+    async deleteAccount(): Promise<void> {
+      await check(client.DELETE('/account'));
+    },
   };
 }
 

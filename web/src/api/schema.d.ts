@@ -116,6 +116,36 @@ export interface paths {
         patch: operations["patchTask"];
         trace?: never;
     };
+    "/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete the caller's account and all their data
+         * @description Starts the deletion of the caller's account and answers at once; again (a retry) it
+         *     answers the same, and starts nothing more. Then, without further requests: the
+         *     caller's sign-in is revoked everywhere and their user is deleted from the user pool;
+         *     every task they own is deleted (its assignee gets 404 for it); they are removed as
+         *     assignee from every task shared with them (the owner keeps it, with `assignee: null`).
+         *     A token issued before the request stays valid until it expires (at most 60 minutes);
+         *     what it creates meanwhile is deleted by a final pass 65 minutes after the request.
+         *     No body and no parameters: only the caller's own account can be deleted. Export
+         *     first: every page of `GET /tasks?scope=owned` and `GET /tasks?scope=assigned`.
+         *     Locally (`make dev`) the local caller's tasks and assignments are removed in the
+         *     request itself.
+         */
+        delete: operations["deleteAccount"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -303,6 +333,11 @@ export interface components {
             count: number;
             /** @description Present only when there may be more; pass it back as the `nextToken` query parameter (with the same `status`). */
             nextToken?: string;
+        };
+        /** @description The answer to `DELETE /account`. */
+        AccountDeletion: {
+            /** @constant */
+            status: "deleting";
         };
         /** @description The answer to a delete. */
         Deleted: {
@@ -1145,6 +1180,38 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deletion has started (or had started already). */
+            202: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    "Access-Control-Expose-Headers": components["headers"]["AccessControlExposeHeaders"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "deleting"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AccountDeletion"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -28,6 +28,7 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 use tasks::Config;
+use tasks::account::AccountDeletion;
 use tasks::api::App;
 use tasks::api::routes::{self, Resource};
 use tasks::store::DynamoTaskStore;
@@ -64,10 +65,13 @@ async fn main() -> Result<(), lambda_http::Error> {
         .cloned()
         .unwrap_or_default();
     let claims = json!({ "sub": caller, "token_use": "id", "aud": client });
+    // DELETE /account as make dev serves it: no queue, no user pool; the caller's tasks and
+    // assignments are removed in the request.
+    let app = App::new(store, config).with_account_deletion(AccountDeletion::default());
     let listener = TcpListener::bind(format!("127.0.0.1:{port}")).await?;
     eprintln!("REST gateway on http://127.0.0.1:{port} as caller {caller}");
     // Shared by every connection for as long as the process runs.
-    let gateway: &'static _ = Box::leak(Box::new((App::new(store, config), claims)));
+    let gateway: &'static _ = Box::leak(Box::new((app, claims)));
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
@@ -128,6 +132,7 @@ async fn serve(
 fn resource(path: &str) -> Option<(Resource, HashMap<String, String>)> {
     match path.trim_matches('/').split('/').collect::<Vec<_>>()[..] {
         ["tasks"] => Some((Resource::Collection, HashMap::new())),
+        ["account"] => Some((Resource::Account, HashMap::new())),
         ["tasks", id] => {
             let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
             let params = HashMap::from([("taskId".into(), id.into())]);

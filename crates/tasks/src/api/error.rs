@@ -61,6 +61,14 @@ pub enum ApiError {
     TaskLimitReached { limit: u32 },
     #[error("storage unavailable")]
     Unavailable(#[source] StoreError),
+    /// A service other than DynamoDB (the user pool, a queue) failed or timed out, after
+    /// its client's retries.
+    #[error("{service} unavailable")]
+    ServiceUnavailable {
+        service: &'static str,
+        #[source]
+        source: crate::store::ErrorSource,
+    },
     #[error("internal error")]
     Internal(#[source] StoreError),
     /// The function lacks configuration that this request needs.
@@ -163,7 +171,7 @@ impl ApiError {
                 "Task limit reached",
                 format!("you already have {limit} tasks, the most this service keeps for one user; delete some to create more").into(),
             ),
-            Self::Unavailable(_) => (
+            Self::Unavailable(_) | Self::ServiceUnavailable { .. } => (
                 S::SERVICE_UNAVAILABLE,
                 "service-unavailable",
                 "Service unavailable",
@@ -233,7 +241,7 @@ impl ApiError {
                     headers.insert(header::ETAG, etag);
                 }
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::ServiceUnavailable { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
             }
             _ => {}
@@ -255,6 +263,18 @@ impl ApiError {
                 let chain: Vec<String> = causes.map(ToString::to_string).collect();
                 let error = chain.join(": ");
                 tracing::error!(request_id, kind = self.kind(), error, "request failed");
+            }
+            Self::ServiceUnavailable { service, source } => {
+                let causes = std::iter::successors(Some(&**source as &dyn Error), |&e| e.source());
+                let chain: Vec<String> = causes.map(ToString::to_string).collect();
+                let error = chain.join(": ");
+                tracing::error!(
+                    request_id,
+                    kind = self.kind(),
+                    service,
+                    error,
+                    "request failed"
+                );
             }
             Self::Misconfigured(error) => {
                 tracing::error!(request_id, kind = self.kind(), error, "request failed");
@@ -360,5 +380,22 @@ mod tests {
         .to_response("/p/", "req-4");
         assert_eq!(response.status(), 412);
         assert_eq!(response.headers()["etag"], "\"4\"");
+    }
+
+    #[test]
+    fn another_service_unavailable_gives_503_with_retry_after_and_hides_it() {
+        let error = ApiError::ServiceUnavailable {
+            service: "SQS",
+            source: "SendMessage failed: AWS.SimpleQueueService.NonExistentQueue".into(),
+        };
+        let response = error.to_response("/p/", "req-5");
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "1");
+        let text = String::from_utf8(response.body().to_vec()).unwrap();
+        assert!(
+            !text.contains("SQS") && !text.contains("SendMessage"),
+            "{text}"
+        );
+        assert_eq!(body_of(&response)["type"], "/p/service-unavailable");
     }
 }

@@ -17,9 +17,10 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::account::{AccountDeletion, PurgeMessage, purge_pass};
 use crate::config::Config;
 use crate::domain::{Task, TaskId, Timestamp, UserId, Version};
-use crate::store::{Creation, ListQuery, TaskStore};
+use crate::store::{AccountStore, Creation, ListQuery, TaskStore};
 use crate::telemetry::{self, RequestRecord};
 pub use error::{ApiError, FieldError};
 use page_token::{Listing, PageTokenSigner};
@@ -35,9 +36,11 @@ pub struct App<S> {
     config: Config,
     /// Present where `PAGE_TOKEN_SECRET` is configured: the function that lists tasks.
     page_tokens: Option<PageTokenSigner>,
+    /// Present in the function that deletes accounts.
+    account: Option<AccountDeletion>,
 }
 
-impl<S: TaskStore> App<S> {
+impl<S: TaskStore + AccountStore> App<S> {
     pub fn new(store: S, config: Config) -> Self {
         if let Some(caller) = &config.local_caller {
             tracing::warn!(
@@ -60,6 +63,15 @@ impl<S: TaskStore> App<S> {
             store,
             config,
             page_tokens,
+            account: None,
+        }
+    }
+
+    /// The same app, deleting accounts as `deletion` says (`delete-account`).
+    pub fn with_account_deletion(self, deletion: AccountDeletion) -> Self {
+        Self {
+            account: Some(deletion),
+            ..self
         }
     }
 
@@ -105,6 +117,7 @@ impl<S: TaskStore> App<S> {
                 self.update_task(invocation, caller, request).await
             }
             Operation::DeleteTask => self.delete_task(invocation, caller, request).await,
+            Operation::DeleteAccount => self.delete_account(invocation, caller).await,
         }
     }
 
@@ -293,7 +306,7 @@ fn task_response(status: StatusCode, task: &Task, message: Option<&str>) -> Resp
     response
 }
 
-impl<S: TaskStore> App<S> {
+impl<S: TaskStore + AccountStore> App<S> {
     /// `POST /tasks`
     async fn create_task(
         &self,
@@ -431,5 +444,55 @@ impl<S: TaskStore> App<S> {
 
         let body = json!({ "message": "Task deleted successfully", "taskId": id.to_string() });
         Ok(json_response(StatusCode::OK, &body))
+    }
+
+    /// `DELETE /account`: the caller's own account. Deployed: the purge jobs queued first
+    /// (once they are, the deletion of the data cannot be lost), then the user signed out
+    /// everywhere and deleted from the pool. Every step is idempotent, so a retry after a
+    /// failure, or a second request, does no harm. Locally (no queue): one purge pass in
+    /// the request itself; a token issued before cannot outlive it there.
+    async fn delete_account(
+        &self,
+        invocation: &Invocation,
+        caller: UserId,
+    ) -> Result<Response<Body>, ApiError> {
+        let deletion = self.account.as_ref().ok_or(ApiError::Misconfigured(
+            "this function does not delete accounts",
+        ))?;
+        let unavailable = |service| {
+            move |error: crate::account::deletion::ServiceError| ApiError::ServiceUnavailable {
+                service,
+                source: Box::new(error),
+            }
+        };
+        match &deletion.queue {
+            Some(queue) => {
+                let now = Timestamp::now().epoch_seconds();
+                let first = PurgeMessage::first(&caller);
+                queue.send(&first, 0).await.map_err(unavailable("SQS"))?;
+                let last = PurgeMessage::last(&caller, now);
+                let wait = last.wait(now);
+                queue.send(&last, wait).await.map_err(unavailable("SQS"))?;
+            }
+            None => loop {
+                let deadline = Instant::now() + Duration::from_secs(3600);
+                let pass = invocation
+                    .dynamodb(purge_pass(&self.store, &caller, deadline))
+                    .await?;
+                if pass.complete {
+                    invocation
+                        .dynamodb(self.store.forget_owner(&caller))
+                        .await?;
+                    break;
+                }
+            },
+        }
+        if let Some(pool) = &deletion.pool {
+            pool.remove(&caller)
+                .await
+                .map_err(unavailable("the user pool"))?;
+        }
+        let body = json!({ "status": "deleting" });
+        Ok(json_response(StatusCode::ACCEPTED, &body))
     }
 }

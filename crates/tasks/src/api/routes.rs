@@ -15,6 +15,7 @@ wire_enum!(
         GetTasks => "get-tasks",
         UpdateTask => "update-task",
         DeleteTask => "delete-task",
+        DeleteAccount => "delete-account",
     }
 );
 
@@ -28,36 +29,52 @@ wire_enum!(
         UpdateTask => "updateTask",
         PatchTask => "patchTask",
         DeleteTask => "deleteTask",
+        DeleteAccount => "deleteAccount",
     }
 );
 
-/// The two resources of the API.
+/// The three resources of the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Resource {
     /// `/tasks`
     Collection,
     /// `/tasks/{taskId}`
     Item,
+    /// `/account`: the caller's own account.
+    Account,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 2] = [Self::Collection, Self::Item];
+    pub const ALL: [Resource; 3] = [Self::Collection, Self::Item, Self::Account];
 
     /// The path as API Gateway and the Cargo router write it.
     pub fn path(self) -> &'static str {
         match self {
             Self::Collection => "/tasks",
             Self::Item => "/tasks/{taskId}",
+            Self::Account => "/account",
         }
     }
 
-    /// The resource of a request: with a `{taskId}` path parameter, one task.
+    /// The resource of a request: with a `{taskId}` path parameter, one task; at a path
+    /// ending in `/account` (after the stage, if any), the account; else the collection.
     pub fn of(request: &Request) -> Self {
         let item = request
             .path_parameters_ref()
             .and_then(|params| params.first("taskId"))
             .is_some();
-        if item { Self::Item } else { Self::Collection }
+        let account = request
+            .uri()
+            .path()
+            .trim_end_matches('/')
+            .ends_with("/account");
+        if item {
+            Self::Item
+        } else if account {
+            Self::Account
+        } else {
+            Self::Collection
+        }
     }
 
     /// The `Allow` header for this resource: the methods that have an operation.
@@ -98,7 +115,7 @@ const fn route(
 
 use Function as F;
 use Operation as O;
-use Resource::{Collection, Item};
+use Resource::{Account, Collection, Item};
 
 pub const ROUTES: &[Route] = &[
     route(Collection, Method::GET, F::GetTasks, Some(O::ListTasks)),
@@ -113,6 +130,17 @@ pub const ROUTES: &[Route] = &[
     route(Item, Method::DELETE, F::DeleteTask, Some(O::DeleteTask)),
     route(Item, Method::POST, F::DeleteTask, None),
     route(Item, Method::HEAD, F::DeleteTask, None),
+    route(
+        Account,
+        Method::DELETE,
+        F::DeleteAccount,
+        Some(O::DeleteAccount),
+    ),
+    route(Account, Method::GET, F::DeleteAccount, None),
+    route(Account, Method::POST, F::DeleteAccount, None),
+    route(Account, Method::PUT, F::DeleteAccount, None),
+    route(Account, Method::PATCH, F::DeleteAccount, None),
+    route(Account, Method::HEAD, F::DeleteAccount, None),
 ];
 
 /// The route of a method on a resource, if the API has one.
@@ -146,13 +174,14 @@ mod tests {
     fn every_operation_is_served_by_exactly_one_route() {
         let operations: Vec<_> = ROUTES.iter().filter_map(|r| r.operation).collect();
         let unique: HashSet<_> = operations.iter().collect();
-        assert_eq!(operations.len(), 6);
-        assert_eq!(unique.len(), 6);
+        assert_eq!(operations.len(), 7);
+        assert_eq!(unique.len(), 7);
     }
 
     #[test]
     fn allow_lists_the_methods_with_an_operation() {
         assert_eq!(Collection.allow(), "GET, POST");
         assert_eq!(Item.allow(), "GET, PUT, PATCH, DELETE");
+        assert_eq!(Account.allow(), "DELETE");
     }
 }

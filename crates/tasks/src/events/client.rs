@@ -51,3 +51,18 @@ pub fn client_from(sdk_config: &aws_config::SdkConfig, endpoint: &str) -> Client
         .build();
     Client::from_conf(config)
 }
+
+/// What a call of one of these clients came to, for a log line or an error kept in a queue:
+/// the service's error code, never its message (which may quote a user's address).
+pub fn failure_cause<E, R>(error: &aws_sdk_eventbridge::error::SdkError<E, R>) -> &str
+where
+    E: aws_sdk_eventbridge::error::ProvideErrorMetadata,
+{
+    use aws_sdk_eventbridge::error::{ProvideErrorMetadata, SdkError};
+    match error {
+        SdkError::ServiceError(_) => error.code().unwrap_or("an unnamed service error"),
+        SdkError::TimeoutError(_) => "timed out",
+        SdkError::DispatchFailure(_) => "no connection",
+        _ => "no valid answer",
+    }
+}

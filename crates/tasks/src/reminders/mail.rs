@@ -20,12 +20,7 @@ pub struct MailError(pub String);
 
 impl MailError {
     fn of<E: ProvideErrorMetadata, R>(operation: &str, error: &SdkError<E, R>) -> Self {
-        let cause = match error {
-            SdkError::ServiceError(_) => error.code().unwrap_or("an unnamed service error"),
-            SdkError::TimeoutError(_) => "timed out",
-            SdkError::DispatchFailure(_) => "no connection",
-            _ => "no valid answer",
-        };
+        let cause = crate::events::client::failure_cause(error);
         MailError(format!("{operation} failed: {cause}"))
     }
 }

@@ -16,7 +16,7 @@ use super::items::{
     TaskItem, owner_status, sort_key, task_count_id, task_from_item,
 };
 use super::{
-    Claim, Creation, DEFAULT_TASK_LIMIT, DeliveryProgress, DeliveryStep,
+    AccountStore, Claim, Creation, DEFAULT_TASK_LIMIT, DeliveryProgress, DeliveryStep,
     IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, ReminderLedger, StoreError, TaskPage, TaskStore,
 };
 use crate::config::Config;
@@ -729,6 +729,75 @@ fn attribute_names(expressions: &[&str]) -> HashMap<String, String> {
 /// A fresh id for one write (see `writeId` in [`super::items`]).
 fn new_write_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+impl AccountStore for DynamoTaskStore {
+    async fn delete_owned(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("taskId", s(id.to_string()))
+            .condition_expression("#ownerId = :owner")
+            .expression_attribute_names("#ownerId", "ownerId")
+            .expression_attribute_values(":owner", s(owner.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                self.count_down(owner, &new_write_id()).await;
+                Ok(true)
+            }
+            Err(error) if is_condition_failure(&error) => Ok(false),
+            Err(error) => Err(classify(error)),
+        }
+    }
+
+    async fn unassign(
+        &self,
+        assignee: &UserId,
+        id: TaskId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        // The decline's own write (see `update_expression`), on the condition that the user
+        // is still the assignee: never an owner's write, never anyone else's share.
+        let update = "SET #updatedAt = :now, #version = #version + :one, #writeId = :writeId \
+                      REMOVE #assignee";
+        let condition = "#assignee = :assignee";
+        let values = Item::from([
+            (":now".into(), s(now.to_rfc3339())),
+            (":one".into(), AttributeValue::N("1".into())),
+            (":writeId".into(), s(new_write_id())),
+            (":assignee".into(), s(assignee.as_str())),
+        ]);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("taskId", s(id.to_string()))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(attribute_names(&[update, condition])))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if is_condition_failure(&error) => Ok(false),
+            Err(error) => Err(classify(error)),
+        }
+    }
+
+    async fn forget_owner(&self, owner: &UserId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("taskId", s(task_count_id(owner)))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
 }
 
 impl ReminderLedger for DynamoTaskStore {

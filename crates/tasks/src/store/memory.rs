@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::items::{idempotency_record_id, request_fingerprint, sort_key};
 use super::{
-    Claim, Creation, DEFAULT_TASK_LIMIT, DeliveryProgress, DeliveryStep,
+    AccountStore, Claim, Creation, DEFAULT_TASK_LIMIT, DeliveryProgress, DeliveryStep,
     IDEMPOTENCY_KEY_TTL_SECONDS, ListQuery, PageCursor, ReminderLedger, StoreError, TaskPage,
     TaskStore,
 };
@@ -201,6 +201,49 @@ impl TaskStore for MemoryTaskStore {
         let mut state = self.state();
         state.authorize(caller, id, Write::Delete, expected)?;
         state.tasks.remove(&id);
+        Ok(())
+    }
+}
+
+impl AccountStore for MemoryTaskStore {
+    async fn delete_owned(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        if state
+            .tasks
+            .get(&id)
+            .is_some_and(|task| task.owner == *owner)
+        {
+            state.tasks.remove(&id);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    async fn unassign(
+        &self,
+        assignee: &UserId,
+        id: TaskId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(task) = state
+            .tasks
+            .get(&id)
+            .filter(|task| task.assignee.as_ref() == Some(assignee))
+        else {
+            return Ok(false);
+        };
+        let decline = TaskChanges {
+            assignee: Some(None),
+            ..TaskChanges::default()
+        };
+        let declined = task.apply(&decline, now);
+        state.tasks.insert(id, declined);
+        Ok(true)
+    }
+
+    /// This store keeps no counts (it counts the owner's tasks when asked).
+    async fn forget_owner(&self, _owner: &UserId) -> Result<(), StoreError> {
         Ok(())
     }
 }

@@ -199,6 +199,33 @@ pub trait TaskStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// What the purge of a deleted account needs beyond [`TaskStore`] (which lists the account's
+/// tasks, both scopes): writes on behalf of a user who is no longer there, each conditional
+/// on that user as the API's own are, so that a retried or repeated purge never touches
+/// anyone else's data (`crate::account`).
+pub trait AccountStore: Send + Sync {
+    /// Deletes the task if `owner` owns it, and counts it down from the owner's task count
+    /// as a delete does. `Ok(false)`: it was not there, or not theirs (nothing written).
+    fn delete_owned(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes `assignee` from the task if they are still its assignee, as their decline
+    /// would (`updatedAt`, `version`). `Ok(false)`: gone, or not shared with them any more.
+    fn unassign(
+        &self,
+        assignee: &UserId,
+        id: TaskId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes `owner`'s task count (`owner#<owner id>`), the last item of an account that
+    /// holds no task any more.
+    fn forget_owner(&self, owner: &UserId) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// What a claim on delivering a reminder found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
