@@ -172,6 +172,7 @@ def main() -> int:
     check_web_app(source, declared)
     check_reminders(source, declared)
     check_live(source, declared)
+    check_function_alarms(source)
     print(f"template checks: {passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 
@@ -1357,29 +1358,8 @@ def check_live(source, declared) -> None:
         "a connections item has no ownerId, assignee or sortKey: no index and no stream record of task-events",
     )
 
-    # The alarms on errors and throttles sum every function of the stack between them: the
-    # live-update functions in alarms of their own, since an alarm on metric math takes at
-    # most 10 metrics (CloudWatch's hard limit; the template would deploy wrong past it).
-    every_function = sorted(n for n, r in source["Resources"].items() if r["Type"] == "AWS::Serverless::Function")
-    for kind in ("Errors", "Throttles"):
-        summed = []
-        for alarm in (f"Function{kind}Alarm", f"LiveFunction{kind}Alarm"):
-            metrics = resources[alarm]["Properties"]["Metrics"]
-            alarm_summed = [
-                d["Value"]["Ref"] for m in metrics if "MetricStat" in m
-                for d in m["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "FunctionName"
-            ]
-            ids = sorted((m["Id"] for m in metrics if "MetricStat" in m), key=lambda i: int(i[1:]))
-            total = next((m["Expression"] for m in metrics if "Expression" in m), "")
-            check(
-                len(ids) <= 10 and total == f"SUM([{', '.join(ids)}])",
-                f"{alarm} sums its {len(ids)} metrics, at most the 10 an alarm on metric math may take",
-            )
-            summed += alarm_summed
-        check(
-            sorted(summed) == every_function,
-            f"the {kind.lower()} alarms sum every function once: missing {sorted(set(every_function) - set(summed))}",
-        )
+    # The alarms on errors and throttles: check_function_alarms (the live-update functions
+    # have alarms of their own, LiveFunction*Alarm).
 
     outputs = output.get("Outputs", {})
     check(
@@ -1564,6 +1544,35 @@ def check_web_app(source, declared) -> None:
         )
         site_output = output.get("Outputs", {}).get("SiteUrl", {}).get("Value")
         check(site_output == {"Fn::Sub": f"https://${{{distribution_name}.DomainName}}"}, "the SiteUrl output")
+
+
+def check_function_alarms(source) -> None:
+    """The alarms on errors and throttles (`*Function{Errors,Throttles}Alarm`) sum every
+    function of the stack once between them, and none sums more than the 10 metrics
+    CloudWatch lets an alarm on metric math take (a hard limit: past it, the template reads
+    right and fails to deploy)."""
+    resources = source["Resources"]
+    every_function = sorted(n for n, r in resources.items() if r["Type"] == "AWS::Serverless::Function")
+    for kind in ("Errors", "Throttles"):
+        summed = []
+        alarms = sorted(n for n in resources if n.endswith(f"Function{kind}Alarm"))
+        for alarm in alarms:
+            metrics = resources[alarm]["Properties"]["Metrics"]
+            ids = sorted((m["Id"] for m in metrics if "MetricStat" in m), key=lambda i: int(i[1:]))
+            total = next((m["Expression"] for m in metrics if "Expression" in m), "")
+            check(
+                len(ids) <= 10 and total == f"SUM([{', '.join(ids)}])",
+                f"{alarm} sums its {len(ids)} metrics, at most the 10 an alarm on metric math may take",
+            )
+            summed += [
+                d["Value"]["Ref"] for m in metrics if "MetricStat" in m
+                for d in m["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "FunctionName"
+            ]
+        check(
+            bool(alarms) and sorted(summed) == every_function,
+            f"the {kind.lower()} alarms {alarms} sum every function once: "
+            f"missing {sorted(set(every_function) - set(summed))}",
+        )
 
 
 def check_no_cycle(resources) -> None:
