@@ -124,7 +124,7 @@ class Gateway:
         except (urllib.error.URLError, OSError, ValueError) as error:
             log(f"{route}: live-socket did not answer ({error})")
             return 502
-        return int(answer.get("statusCode", 502))
+        return int(answer.get("statusCode", 502)) if isinstance(answer, dict) else 502
 
     async def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.path).query)
