@@ -129,6 +129,16 @@ export function App({ api, session, live }: { api: Api; session: Session; live?:
       // The list shown stays; the next hint or wake tries again.
     }
   }
+  /** One quiet re-read for a burst of hints of tasks not shown (many created at once). */
+  const pendingRefresh = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  function refreshSoon() {
+    if (pendingRefresh.current !== undefined) return;
+    pendingRefresh.current = setTimeout(() => {
+      pendingRefresh.current = undefined;
+      void latest.current.refresh();
+    }, 300);
+  }
+  useEffect(() => () => clearTimeout(pendingRefresh.current), []);
   async function applyHint(hint: Hint) {
     const { tasks: shown, scope: shownScope, filter: shownFilter, me: caller, list: state, api: client } = latest.current;
     if (state !== 'ready') return;
@@ -136,7 +146,7 @@ export function App({ api, session, live }: { api: Api; session: Session; live?:
     if (hint.type === 'task.removed') return drop(hint.taskId);
     const current = shown.find((t) => t.taskId === hint.taskId);
     if (current && current.version >= hint.version) return; // the page already shows it
-    if (!current) return latest.current.refresh(); // new here: its place in the list is the API's
+    if (!current) return refreshSoon(); // new here: its place in the list is the API's
     try {
       const task = await client.get(hint.taskId);
       const belongs =
