@@ -112,6 +112,7 @@ setsid python3 tools/local_websocket.py --ready "$ready/live" > target/web-live.
 stop_on_exit $!
 for _ in $(seq 300); do [ -e "$ready/stream" ] && [ -e "$ready/live" ] && break; sleep 0.1; done
 [ -e "$ready/stream" ] && [ -e "$ready/live" ] || { tail -n 20 target/web-stream.log target/web-live.log; exit 1; }
+rm -rf "$ready"
 echo "--- API: cargo lambda watch on 127.0.0.1:$API_PORT"
 # --ignore-changes: a file saved meanwhile (the build below, an editor) must not restart the
 # functions in the middle of a test.
