@@ -41,7 +41,9 @@ test('live: the assignee completes a task and the owner’s page shows it comple
   await connected(before, 2);
 
   // The first hint of a fresh stack starts task-events and live-fanout (cargo lambda watch
-  // starts a function at its first call): a change elsewhere, outside the timed part.
+  // starts a function at its first call), and the earlier tests' events may still be queued
+  // for live-fanout (one at a time locally): a change elsewhere, outside the timed part,
+  // waits for both.
   assert.equal((await api('PATCH', `/tasks/${warm.taskId}`, { status: 'completed' }, { 'If-Match': '"1"' })).status, 200);
   await item(o, 'Warm the pipeline').getByRole('button', { name: 'Reopen “Warm the pipeline”' }).waitFor({ timeout: 60_000 });
 
