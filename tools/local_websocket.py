@@ -15,7 +15,8 @@ A stand-in for the deployed stack's LiveApi and LiveFanoutRule (docs/live-update
   functions are given as AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: `POST /@connections/{id}`
   sends the body to that socket (410 for one unknown or closed), `DELETE /@connections/{id}`
   closes it; and, local only, `GET /@local/connections` lists the open ids (the browser
-  tests drop connections with it);
+  tests drop connections with it) and `GET /@local/feed` counts the events not yet handed to
+  live-fanout (the browser tests wait for none before timing a hint);
 - the fan-out feed: a rule on the local bus EVENT_BUS_NAME (moto, AWS_ENDPOINT_URL_EVENTBRIDGE)
   with LiveFanoutRule's pattern (read from template.yaml) sends task events to the SQS queue
   `live-fanout-local`, polled about every 200 ms; each event is handed to `live-fanout`
@@ -116,6 +117,7 @@ class Gateway:
         self.default_caller = default_caller
         self.sockets: dict[str, ServerConnection] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.queued = lambda: 0  # task events not yet handed to live-fanout (the feed sets it)
 
     async def call(self, route: str, connection_id: str, user: str, body: str | None = None) -> int:
         event = socket_event(route, connection_id, user, body)
@@ -206,8 +208,11 @@ def management_server(gateway: Gateway, port: int) -> ThreadingHTTPServer:
                 self.answer(410, {"message": "GoneException"})
 
         def do_GET(self) -> None:  # noqa: N802
-            if urllib.parse.urlsplit(self.path).path == "/@local/connections":
+            path = urllib.parse.urlsplit(self.path).path
+            if path == "/@local/connections":
                 self.answer(200, {"connections": sorted(gateway.sockets)})
+            elif path == "/@local/feed":
+                self.answer(200, {"queued": gateway.queued()})
             else:
                 self.answer(404, {"message": "Not Found"})
 
@@ -243,11 +248,29 @@ def fanout_setup(events_url: str, bus: str):
     return sqs, url
 
 
-def fanout_feed(sqs, queue_url: str, lambda_url: str) -> None:
-    """Hands each event of the queue to live-fanout, about every POLL_SECONDS."""
+class Feed:
+    """Hands each event of the queue to live-fanout, about every POLL_SECONDS, one at a time."""
+
+    def __init__(self, sqs, queue_url: str, lambda_url: str):
+        self.sqs, self.queue_url, self.lambda_url = sqs, queue_url, lambda_url
+        self.in_hand = 0
+
+    def queued(self) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        return self.in_hand + sum(int(value) for value in attributes.values())
+
+    def run(self) -> None:
+        fanout_feed(self)
+
+
+def fanout_feed(feed: "Feed") -> None:
+    sqs, queue_url, lambda_url = feed.sqs, feed.queue_url, feed.lambda_url
     while True:
         try:
             messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            feed.in_hand = len(messages)
         except Exception as error:
             log(f"the fan-out queue cannot be read: {error}")
             time.sleep(1)
@@ -258,6 +281,7 @@ def fanout_feed(sqs, queue_url: str, lambda_url: str) -> None:
             except Exception as error:  # a hint is stale within seconds: dropped, as deployed after a minute
                 log(f"live-fanout failed on an event: {error}")
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            feed.in_hand -= 1
         if not messages:
             time.sleep(POLL_SECONDS)
 
@@ -276,7 +300,9 @@ async def main() -> None:
     if not args.no_fanout:
         events_url = loopback(os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE") or "http://127.0.0.1:8001", "AWS_ENDPOINT_URL_EVENTBRIDGE")
         sqs, queue_url = fanout_setup(events_url, os.environ.get("EVENT_BUS_NAME") or "tasks-local")
-        threading.Thread(target=fanout_feed, args=(sqs, queue_url, lambda_url), daemon=True).start()
+        feed = Feed(sqs, queue_url, lambda_url)
+        gateway.queued = feed.queued
+        threading.Thread(target=feed.run, daemon=True).start()
     # The library's access log (INFO, never shown: logging is not configured) would name the path.
     async with serve(gateway.handler, "127.0.0.1", port, process_request=gateway.process_request):
         if args.ready:

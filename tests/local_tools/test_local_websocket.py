@@ -103,3 +103,6 @@ def test_task_events_of_the_bus_reach_live_fanout_as_eventbridge_delivers_them(g
     calls = wait_until(lambda: [p for f, p, _ in fake_lambda.calls if f == "live-fanout"], 10, "live-fanout invoked")
     [event] = calls
     assert event["source"] == "task-api" and event["detail-type"] == "TaskUpdated" and event["detail"] == detail
+    # Handed over and removed from the queue: nothing left for the feed.
+    queued = lambda: json.load(urllib.request.urlopen(f"{gateway['management']}/@local/feed", timeout=5))["queued"]  # noqa: E731
+    wait_until(lambda: queued() == 0, 10, "the feed drained")

@@ -14,6 +14,10 @@ const user = (name) => `${name}-${Math.random().toString(36).slice(2, 8)}`;
 const MANAGEMENT_URL = process.env.LIVE_MANAGEMENT_URL;
 const connections = async () => (await (await fetch(`${MANAGEMENT_URL}/@local/connections`)).json()).connections;
 
+/** Until every task event so far has reached live-fanout (the feed is one at a time locally). */
+const drained = () =>
+  eventually(async () => assert.equal((await (await fetch(`${MANAGEMENT_URL}/@local/feed`)).json()).queued, 0, 'the feed is drained'), 60_000);
+
 /** Until a page's socket is open: the next change made elsewhere shows on it. */
 async function connected(before, count = 1) {
   return eventually(async () => {
@@ -42,10 +46,11 @@ test('live: the assignee completes a task and the owner’s page shows it comple
 
   // The first hint of a fresh stack starts task-events and live-fanout (cargo lambda watch
   // starts a function at its first call), and the earlier tests' events may still be queued
-  // for live-fanout (one at a time locally): a change elsewhere, outside the timed part,
-  // waits for both.
+  // for live-fanout (one at a time locally): a change elsewhere, outside the timed part, then
+  // the feed drained.
   assert.equal((await api('PATCH', `/tasks/${warm.taskId}`, { status: 'completed' }, { 'If-Match': '"1"' })).status, 200);
   await item(o, 'Warm the pipeline').getByRole('button', { name: 'Reopen “Warm the pipeline”' }).waitFor({ timeout: 60_000 });
+  await drained();
 
   // The assignee completes it; the owner's page shows it, without a reload, within 2 s.
   let reloaded = false;
@@ -64,6 +69,7 @@ test('live: the assignee completes a task and the owner’s page shows it comple
   await row.getByRole('button', { name: 'Reopen “Fix the fence”' }).waitFor();
 
   // The owner deletes it: it leaves the assignee's page.
+  await drained();
   await item(o, 'Fix the fence').getByRole('button', { name: 'Delete “Fix the fence”' }).click();
   const confirm = o.getByRole('alertdialog', { name: 'Delete this task?' });
   await confirm.getByRole('button', { name: 'Delete task' }).click();
@@ -113,5 +119,40 @@ test('live: a hint for a task the page does not show (assigned to the user meanw
   // Declined elsewhere (the same user, another tab): it leaves this page.
   assert.equal((await api('PATCH', `/tasks/${task.taskId}`, { assignee: null }, { ...as(carol), 'If-Match': '"2"' })).status, 200);
   await item(page, 'Shared later').waitFor({ state: 'detached', timeout: 10_000 });
+  await finish(app);
+});
+
+test('live: the page pings every 5 minutes (answered with a pong), and re-reads its list when it wakes (visible again) or comes back online', async () => {
+  await clearTasks();
+  await seed([{ title: 'Awake' }]);
+  const sent = [];
+  const received = [];
+  const before = await connections();
+  // Playwright's fake clock, so that five minutes pass at once.
+  const app = await openApp(browser, {
+    setup: async (_context, page) => {
+      await page.clock.install();
+      page.on('websocket', (socket) => {
+        socket.on('framesent', (frame) => sent.push(frame.payload));
+        socket.on('framereceived', (frame) => received.push(frame.payload));
+      });
+    },
+  });
+  const { page } = app;
+  await item(page, 'Awake').waitFor();
+  await connected(before);
+  assert.deepEqual(sent, [], 'nothing sent before the first ping is due');
+  await page.clock.runFor(5 * 60 * 1000 + 1000);
+  await eventually(() => assert.deepEqual(sent, ['{"type":"ping"}']));
+  await eventually(() => assert.ok(received.includes('{"type":"pong"}'), 'pong'));
+
+  for (const [what, wake] of [
+    ['visible again', () => document.dispatchEvent(new Event('visibilitychange'))],
+    ['online', () => window.dispatchEvent(new Event('online'))],
+  ]) {
+    const reread = page.waitForRequest((r) => r.method() === 'GET' && new URL(r.url()).pathname === '/tasks', { timeout: 5000 });
+    await page.evaluate(wake);
+    await reread.catch(() => assert.fail(`no re-read when ${what}`));
+  }
   await finish(app);
 });
