@@ -171,6 +171,7 @@ def main() -> int:
     check_exposed_headers(source)
     check_web_app(source, declared)
     check_reminders(source, declared)
+    check_live(source, declared)
     check_function_alarms(source)
     print(f"template checks: {passed} passed, {len(failures)} failed")
     return 1 if failures else 0
@@ -841,17 +842,26 @@ def check_task_events(output, resources, parameters, conditions, api_binaries) -
     # Items that are no task, as they are written: an owner's task counter (taskId
     # "owner#<userId>", a taskCount and no ownerId), as create and delete change it; a
     # reminder's delivery claim (taskId "reminder#<taskId>#<remindAt>", a lease, progress and
-    # expiresAt, no ownerId), as task-reminders claims and advances it and TTL removes it.
-    # Neither is ever a task event.
+    # expiresAt, no ownerId), as task-reminders claims and advances it and TTL removes it; a
+    # user's live connections (taskId "connections#<userId>", a map, a revision and expiresAt,
+    # no ownerId), as live-socket and live-fanout change it and TTL removes it. None is ever
+    # a task event.
     counter = {"taskId": {"S": "owner#4f8e1c2a-0b3d-4e5f-8a9b-1c2d3e4f5a6b"}, "taskCount": {"N": "3"}}
     claim = {
         "taskId": {"S": "reminder#0b5e8d1c-2a3f-4e6b-9c7d-1e2f3a4b5c6d#2026-12-01T09:00:00Z"},
         "leaseUntil": {"N": "1796115630"},
         "expiresAt": {"N": "1796720400"},
     }
+    connections = {
+        "taskId": {"S": "connections#4f8e1c2a-0b3d-4e5f-8a9b-1c2d3e4f5a6b"},
+        "connections": {"M": {"L0SM9cOFvHcCIhw=": {"N": "1796662800"}}},
+        "revision": {"N": "1"},
+        "expiresAt": {"N": "1796662800"},
+    }
     for what, item, changed in [
         ("an owner's task counter", counter, {"taskCount": {"N": "2"}}),
         ("a reminder's delivery claim", claim, {"eventPut": {"BOOL": True}}),
+        ("a user's live connections", connections, {"connections": {"M": {}}, "revision": {"N": "2"}}),
     ]:
         for name, images in [
             ("INSERT", {"NewImage": item}),
@@ -1115,6 +1125,250 @@ def check_reminders(source, declared) -> None:
         check_failure_queue(output, resources, "ReminderFailures")
 
 
+def check_live(source, declared) -> None:
+    """Live updates as deployed (docs/live-updates.md): the WebSocket API with its authorizer
+    on $connect only, a stage that throttles and logs without the token, the three functions
+    with their own variables and no more permission than they use (the management API of
+    this API's stage only), and the rule that feeds live-fanout every task event."""
+    import re
+
+    print("check_template: live updates")
+    parameters = {name: str(p.get("Default", "")) for name, p in declared.items()}
+    parameters.update(CorsAllowOrigin="https://app.example.com", StageName="Prod",
+                      AlarmTopicArn="arn:aws:sns:us-east-1:123456789012:alarms", MaxLiveConnectionsPerUser="7")
+    output, conditions, resources = deployed(source, parameters)
+
+    def of_type(kind: str) -> dict:
+        return {n: r["Properties"] for n, r in resources.items() if r["Type"] == kind}
+
+    apis = of_type("AWS::ApiGatewayV2::Api")
+    check(
+        list(apis) == ["LiveApi"]
+        and apis["LiveApi"].get("ProtocolType") == "WEBSOCKET"
+        and apis["LiveApi"].get("RouteSelectionExpression") == "$request.body.type"
+        and apis["LiveApi"].get("Tags") == {"task-api-stack": {"Ref": "AWS::StackName"}},
+        "one WebSocket API, frames routed by their type, tagged with its stack",
+    )
+    functions = {
+        binary: function_of(resources, binary) for binary in ("live-authorizer", "live-socket", "live-fanout")
+    }
+    if None in functions.values():
+        return
+    lambda_uri = lambda binary: {  # noqa: E731
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Function}/invocations",
+            {"Function": {"Ref": f"{functions[binary]}Aliaslive"}},
+        ]
+    }
+
+    # The authorizer: a REQUEST authorizer on live-authorizer's live alias, whose identity
+    # source is the token's query string parameter (a handshake without it never runs it).
+    authorizers = of_type("AWS::ApiGatewayV2::Authorizer")
+    check(
+        list(authorizers) == ["LiveAuthorizer"]
+        and authorizers["LiveAuthorizer"].get("AuthorizerType") == "REQUEST"
+        and authorizers["LiveAuthorizer"].get("AuthorizerUri") == lambda_uri("live-authorizer")
+        and authorizers["LiveAuthorizer"].get("IdentitySource") == ["route.request.querystring.token"],
+        "LiveAuthorizer: REQUEST, live-authorizer's alias, the token query string parameter",
+    )
+    token_parameter = re.search(r'TOKEN_QUERY_PARAMETER: &str = "([^"]+)"',
+                                pathlib.Path("crates/tasks/src/live/auth.rs").read_text())
+    check(
+        token_parameter is not None
+        and authorizers["LiveAuthorizer"].get("IdentitySource") == [f"route.request.querystring.{token_parameter[1]}"],
+        "the authorizer's identity source is the parameter live-authorizer reads (TOKEN_QUERY_PARAMETER)",
+    )
+
+    # The routes: exactly the three, all to live-socket; the authorizer on $connect only.
+    routes = {r.get("RouteKey"): r for r in of_type("AWS::ApiGatewayV2::Route").values()}
+    check(sorted(routes) == ["$connect", "$default", "$disconnect"], f"the three routes: {sorted(routes)}")
+    integrations = of_type("AWS::ApiGatewayV2::Integration")
+    check(
+        list(integrations) == ["LiveSocketIntegration"]
+        and integrations["LiveSocketIntegration"].get("IntegrationType") == "AWS_PROXY"
+        and integrations["LiveSocketIntegration"].get("IntegrationUri") == lambda_uri("live-socket"),
+        "one integration: live-socket's alias, as a proxy",
+    )
+    for key, route in routes.items():
+        check(route.get("Target") == {"Fn::Sub": "integrations/${LiveSocketIntegration}"}, f"{key} reaches live-socket")
+        authorized = route.get("AuthorizationType") == "CUSTOM" and route.get("AuthorizerId") == {"Ref": "LiveAuthorizer"}
+        check(
+            authorized if key == "$connect" else route.get("AuthorizationType") == "NONE" and "AuthorizerId" not in route,
+            f"{key}: {'the authorizer' if key == '$connect' else 'no authorizer (only the handshake is authorized)'}",
+        )
+
+    # The stage: throttled by the parameters, no execution logs, an access log without the
+    # query string, the token, a header or a body.
+    stages = of_type("AWS::ApiGatewayV2::Stage")
+    check(list(stages) == ["LiveStage"], "one WebSocket stage")
+    stage = stages.get("LiveStage", {})
+    settings = stage.get("DefaultRouteSettings", {})
+    check(
+        stage.get("StageName") == {"Ref": "StageName"} and stage.get("AutoDeploy") is True
+        and settings.get("ThrottlingRateLimit") == {"Ref": "LiveRateLimit"}
+        and settings.get("ThrottlingBurstLimit") == {"Ref": "LiveBurstLimit"},
+        "the WebSocket stage is the API's stage name, deployed on change, throttled by LiveRateLimit and LiveBurstLimit",
+    )
+    check(
+        settings.get("LoggingLevel") == "OFF" and settings.get("DataTraceEnabled") is False,
+        "the WebSocket stage writes no execution logs (they could hold the handshake's request)",
+    )
+    access = stage.get("AccessLogSettings", {})
+    log_format = access.get("Format", "")
+    variables = set(re.findall(r"\$context\.[A-Za-z.]+", log_format))
+    allowed = {
+        "$context.requestId", "$context.requestTime", "$context.eventType", "$context.routeKey",
+        "$context.connectionId", "$context.status", "$context.error.message", "$context.authorizer.error",
+        "$context.integration.error", "$context.integrationLatency", "$context.identity.sourceIp",
+        "$context.authorizer.principalId",
+    }
+    check(
+        access.get("DestinationArn") == getatt("LiveAccessLogs", "Arn")
+        and "$context.requestId" in variables and variables <= allowed
+        and not re.search(r"querystring|token|header|body|\$input|\$request|\$method", log_format, re.IGNORECASE),
+        f"the WebSocket access log holds no token, query string, header or body: {sorted(variables - allowed)}",
+    )
+    check(
+        str(resources["LiveAccessLogs"]["Properties"].get("RetentionInDays")) == str({"Ref": "LogRetentionDays"})
+        or resources["LiveAccessLogs"]["Properties"].get("RetentionInDays") == {"Ref": "LogRetentionDays"},
+        "the WebSocket access log is kept LogRetentionDays",
+    )
+
+    # API Gateway may invoke the authorizer for this authorizer, and the socket for this
+    # API's stage; EventBridge may invoke live-fanout for its rule. Nothing else may.
+    permissions = {
+        (json.dumps(p.get("FunctionName")), p.get("Principal"), json.dumps(p.get("SourceArn")))
+        for p in of_type("AWS::Lambda::Permission").values()
+        if any(f"{f}Aliaslive" in json.dumps(p.get("FunctionName")) or json.dumps(p.get("FunctionName")) == json.dumps({"Ref": f}) for f in functions.values())
+    }
+    arn = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}"
+    check(
+        permissions == {
+            (json.dumps({"Ref": f"{functions['live-authorizer']}Aliaslive"}), "apigateway.amazonaws.com",
+             json.dumps({"Fn::Sub": arn + "/authorizers/${LiveAuthorizer}"})),
+            (json.dumps({"Ref": f"{functions['live-socket']}Aliaslive"}), "apigateway.amazonaws.com",
+             json.dumps({"Fn::Sub": arn + "/${StageName}/*"})),
+            (json.dumps({"Ref": f"{functions['live-fanout']}Aliaslive"}), "events.amazonaws.com",
+             json.dumps(getatt("LiveFanoutRule", "Arn"))),
+        },
+        f"the live functions may be invoked by their own API, authorizer and rule only: {sorted(permissions)}",
+    )
+
+    # Their variables: their own, none of the API's; the management endpoint is this API's
+    # stage's (parameters resolved: StageName=Prod, MaxLiveConnectionsPerUser=7).
+    management = {"Fn::Sub": "https://${LiveApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/Prod"}
+    socket_variables = {
+        "TABLE_NAME": {"Ref": "TasksTable"},
+        "AWS_ENDPOINT_URL_DYNAMODB": regional_endpoint("dynamodb"),
+        "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": management,
+        "MAX_CONNECTIONS_PER_USER": "7",
+    }
+    expected_variables = {
+        "live-authorizer": {"ALLOWED_CLIENT_IDS": {"Ref": "UserPoolClient"}, "USER_POOL_ID": {"Ref": "UserPool"}},
+        "live-socket": socket_variables,
+        "live-fanout": socket_variables,
+    }
+    for binary, function in functions.items():
+        found = resolve(resources[function]["Properties"], parameters, conditions).get("Environment", {}).get("Variables", {})
+        expected = expected_variables[binary]
+        check(
+            found == expected,
+            f"{binary}: exactly its variables: extra or different {sorted(k for k in found if found[k] != expected.get(k))}, "
+            f"missing {sorted(set(expected) - set(found))}",
+        )
+
+    # Their permissions: connection items only (never a task), and posting to this API's
+    # stage's connections only; the authorizer calls no AWS service.
+    manage = ("execute-api:ManageConnections",
+              json.dumps({"Fn::Sub": arn + "/${StageName}/POST/@connections/*"}), "null")
+    connections_only = json.dumps(LEADING_KEYS("connections#*"), sort_keys=True)
+    table = json.dumps(getatt("TasksTable", "Arn"))
+    expected_grants = {
+        "live-authorizer": [],
+        "live-socket": [(a, table, connections_only) for a in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")] + [manage],
+        "live-fanout": [(a, table, connections_only) for a in ("dynamodb:GetItem", "dynamodb:UpdateItem")] + [manage],
+    }
+    for binary, function in functions.items():
+        role = resources[resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]]
+        granted = sorted(
+            (a, json.dumps(r), json.dumps(st.get("Condition"), sort_keys=True) if st.get("Condition") else "null")
+            for st in statements(role) for a in st["Action"] for r in st["Resource"]
+        )
+        check(
+            granted == sorted(expected_grants[binary]) and all(st["Effect"] == "Allow" for st in statements(role)),
+            f"{binary} may do exactly what it needs: extra {sorted(set(granted) - set(expected_grants[binary]))}, "
+            f"missing {sorted(set(expected_grants[binary]) - set(granted))}",
+        )
+        check(
+            role["Properties"].get("ManagedPolicyArns") == [
+                "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+            ],
+            f"{binary}: only the logging and tracing managed policies",
+        )
+
+    # Every task event reaches live-fanout, from the task bus, through one rule with a
+    # dead-letter queue that only that rule may send to; the function itself does not retry.
+    kinds = re.search(r'TaskEventKind, "is not a task event", \{(.*?)\n    \}',
+                      pathlib.Path("crates/tasks/src/events/mod.rs").read_text(), re.DOTALL)
+    kinds = sorted(re.findall(r'=> "(\w+)"', kinds[1])) if kinds else []
+    rules = {n: r for n, r in of_type("AWS::Events::Rule").items() if "live-fanout" in json.dumps(r) or
+             f"{functions['live-fanout']}Aliaslive" in json.dumps(r)}
+    rule = rules.get("LiveFanoutRule", {})
+    targets = rule.get("Targets", [])
+    check(
+        list(rules) == ["LiveFanoutRule"] and len(kinds) == 7
+        and rule.get("EventBusName") == {"Ref": "TaskEventBus"}
+        and rule.get("EventPattern", {}).get("source") == ["task-api"]
+        and sorted(rule.get("EventPattern", {}).get("detail-type", [])) == kinds,
+        f"one rule on the task bus takes every task event ({kinds}) to live-fanout",
+    )
+    check(
+        len(targets) == 1 and targets[0].get("Arn") == {"Ref": f"{functions['live-fanout']}Aliaslive"}
+        and targets[0].get("DeadLetterConfig") == {"Arn": getatt("LiveFanoutFailures", "Arn")}
+        and "InputTransformer" not in targets[0] and "Input" not in targets[0],
+        "the rule's one target is live-fanout's alias, with the whole event, and LiveFanoutFailures as its DLQ",
+    )
+    policies = [p for p in of_type("AWS::SQS::QueuePolicy").values() if p.get("Queues") == [{"Ref": "LiveFanoutFailures"}]]
+    check(
+        len(policies) == 1 and json.dumps(policies[0]["PolicyDocument"]["Statement"]) == json.dumps([{
+            "Sid": "OnlyTheLiveRuleSends", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": getatt("LiveFanoutFailures", "Arn"),
+            "Condition": {"ArnEquals": {"aws:SourceArn": getatt("LiveFanoutRule", "Arn")}},
+        }]),
+        "only the live rule may send to LiveFanoutFailures",
+    )
+    check_failure_queue(output, resources, "LiveFanoutFailures")
+    configs = [
+        p for p in of_type("AWS::Lambda::EventInvokeConfig").values()
+        if p.get("FunctionName") == {"Ref": functions["live-fanout"]}
+    ]
+    check(
+        len(configs) == 1 and configs[0].get("Qualifier") == "live" and configs[0].get("MaximumRetryAttempts") == 0,
+        "live-fanout's alias is not retried by Lambda (a late hint is worth nothing)",
+    )
+
+    # Connection items never reach task-events: they carry no ownerId, which the stream's
+    # filter requires (check_task_events runs the filter over the stream samples).
+    item = pathlib.Path("crates/tasks/src/store/items.rs").read_text()
+    layout = re.search(r"pub struct ConnectionsItem \{(.*?)\n\}", item, re.DOTALL)
+    check(
+        layout is not None and "owner_id" not in layout[1] and "assignee" not in layout[1]
+        and "sort_key" not in layout[1],
+        "a connections item has no ownerId, assignee or sortKey: no index and no stream record of task-events",
+    )
+
+    # The alarms on errors and throttles: check_function_alarms (the live-update functions
+    # have alarms of their own, LiveFunction*Alarm).
+
+    outputs = output.get("Outputs", {})
+    check(
+        outputs.get("LiveUrl", {}).get("Value")
+        == {"Fn::Sub": "wss://${LiveApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}"},
+        "the WebSocket URL is a stack output (LiveUrl)",
+    )
+
+
 def check_web_app(source, declared) -> None:
     """The web app as deployed: a private bucket behind CloudFront, the API on the same origin,
     security headers, and managed login for exactly the app's URL (docs/web.md)."""
@@ -1212,9 +1466,10 @@ def check_web_app(source, declared) -> None:
             csp = json.dumps(security.get("ContentSecurityPolicy", {}).get("ContentSecurityPolicy"))
             check(
                 all(d in csp for d in ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'"))
-                and re.search(r"connect-src 'self' https://\$\{AuthDomain\}\.auth\.\$\{AWS::Region\}\.amazoncognito\.com;", csp)
+                and re.search(r"connect-src 'self' https://\$\{AuthDomain\}\.auth\.\$\{AWS::Region\}\.amazoncognito\.com "
+                              r"wss://\$\{LiveApi\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\};", csp)
                 and "unsafe-inline" not in csp and "unsafe-eval" not in csp,
-                f"{name}: CSP allows only the page's origin and managed login's, no framing, no inline code",
+                f"{name}: CSP allows only the page's origin, managed login's and the live-update WebSocket's, no framing, no inline code",
             )
             check(
                 int(security.get("StrictTransportSecurity", {}).get("AccessControlMaxAgeSec", 0)) >= 31536000

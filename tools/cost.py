@@ -61,6 +61,15 @@ REMINDER_PRICES = {
     "ses_email": 0.10 / 1000,
 }
 
+# Live updates (#24), read with the reminders' prices.
+LIVE_PRICES_DATE = "2026-12"
+LIVE_PRICES = {
+    # API Gateway WebSocket APIs (first tier): per message, either way, metered in 32 KB
+    # increments (a hint or a ping is one); per connection-minute.
+    "websocket_message": 1.00 / 1e6,
+    "websocket_connection_minute": 0.25 / 1e6,
+}
+
 ASSUMPTIONS = {
     # Share of requests that meet a cold start (a new execution environment).
     "cold_start_share": 0.01,
@@ -82,6 +91,19 @@ ASSUMPTIONS = {
     "reminder_task_reads": 1,
     "reminder_claim_writes": 2,
     "reminder_writes_per_email": 1,
+    # Live updates (docs/live-updates.md): of the users a task event names (owner, assignee,
+    # previous assignee) how many there are on average, and how many connections each has
+    # open; a connected client pings every 5 minutes (the gateway closes a connection idle for
+    # 10) and opens a new connection every hour (the gateway closes one at two hours).
+    "live_recipients_per_event": 1.3,
+    "live_connections_per_recipient": 1.5,
+    "live_pings_per_hour": 12,
+    "live_handshakes_per_hour": 1,
+    # The requests of one handshake: the authorizer, $connect and $disconnect; its items:
+    # $connect reads the user's connections item and writes it, $disconnect writes it.
+    "live_lambda_requests_per_handshake": 3,
+    "live_reads_per_handshake": 1,
+    "live_writes_per_handshake": 2,
 }
 
 # Deleting an account (#25): the purge's throughput as measured, and what it writes. The
@@ -366,6 +388,7 @@ def document(bench):
         "through CloudFront (the function that passes the viewer's address on).")
     out("")
     reminders(bench, out)
+    live_updates(out)
     account_deletion(bench, out)
     return "\n".join(lines) + "\n"
 
@@ -443,6 +466,64 @@ def reminders(bench, out):
     out("")
 
 
+def live_updates(out):
+    """The section on live updates: what hints cost per task write, and what an open
+    connection costs per hour; list prices and ASSUMPTIONS, Lambda's duration apart."""
+    a, p = ASSUMPTIONS, LIVE_PRICES
+    recipients = a["live_recipients_per_event"]
+    messages = recipients * a["live_connections_per_recipient"]
+    hints = {
+        "Lambda request (live-fanout, one per event)": PRICES["lambda_request"],
+        f"DynamoDB ({recipients} consistent reads of a connections item)": recipients * PRICES["dynamodb_read_unit"],
+        f"WebSocket messages ({messages:.2f} hints)": messages * p["websocket_message"],
+    }
+    handshakes = a["live_handshakes_per_hour"]
+    pings = a["live_pings_per_hour"]
+    hour = {
+        "connection-minutes (60)": 60 * p["websocket_connection_minute"],
+        f"WebSocket messages ({pings} pings and their pongs)": 2 * pings * p["websocket_message"],
+        f"Lambda requests ({pings} pongs, {a['live_lambda_requests_per_handshake'] * handshakes} for the handshake)":
+            (pings + a["live_lambda_requests_per_handshake"] * handshakes) * PRICES["lambda_request"],
+        f"DynamoDB ({a['live_reads_per_handshake']} read and {a['live_writes_per_handshake']} write units a handshake)":
+            handshakes * (a["live_reads_per_handshake"] * PRICES["dynamodb_read_unit"]
+                          + a["live_writes_per_handshake"] * PRICES["dynamodb_write_unit"]),
+    }
+    refused = 2 * PRICES["lambda_request"] + PRICES["dynamodb_read_unit"]
+    out("## Live updates")
+    out("")
+    out(f"Prices as published, checked {LIVE_PRICES_DATE}: API Gateway WebSocket APIs "
+        f"{usd_per_million(p['websocket_message'])} per million messages (either way, metered in "
+        f"32 KB increments: a hint or a ping is one) and {usd_per_million(p['websocket_connection_minute'])} "
+        "per million connection-minutes. The rule that feeds live-fanout costs nothing more: "
+        "the task event is task-events' own, and EventBridge bills no delivery to a Lambda target. "
+        f"Assumed: a task event names {recipients} users with connections, each with "
+        f"{a['live_connections_per_recipient']} open; a connected client pings every "
+        f"{60 // pings} minutes and connects again every hour.")
+    out("")
+    out("| per million task writes (hints) | |")
+    out("|---|---:|")
+    for label, value in hints.items():
+        out(f"| {label} | {usd_per_million(value)} |")
+    out(f"| **total, without Lambda's duration and logs** | **{usd_per_million(sum(hints.values()))}** |")
+    out("")
+    out("| per million connection-hours (one open tab for an hour) | |")
+    out("|---|---:|")
+    for label, value in hour.items():
+        out(f"| {label} | {usd_per_million(value)} |")
+    out(f"| **total, without Lambda's duration and logs** | **{usd_per_million(sum(hour.values()))}** |")
+    out("")
+    out("- **An open tab costs more than its hints**: "
+        f"{usd_per_million(sum(hour.values()))} per million hours, most of it the pings that keep "
+        "the connection from the gateway's 10-minute idle timeout and the connection-minutes "
+        "themselves. A user with the app open 8 hours a working day, 21 days a month, costs "
+        f"${sum(hour.values()) * 8 * 21:.5f} a month.")
+    out("- **A handshake the per-user cap refuses** still runs the authorizer and live-socket and "
+        f"reads the user's connections item: {usd_per_million(refused)} per million. One user "
+        "opening connections in a loop is held to the stage's LiveRateLimit (50 a second by "
+        f"default), at most ${refused * 50 * 86400:.2f} a day (docs/capacity.md). A handshake "
+        "without a token never reaches a function; one with a bad token runs the authorizer only.")
+    out("- **Connections items** are one per user (no index, no stream reader: the filter drops "
+        "them), expiring by TTL two hours after the latest connection (TTL deletes are free).")
 def account_deletion(bench, out):
     """The section on deleting an account: the purge's measured throughput, and what an
     account of MaxTasksPerOwner tasks costs to delete."""

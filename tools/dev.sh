@@ -7,21 +7,24 @@
 # - EventBridge, SQS, Scheduler, SES and Cognito: a second moto on EVENTS_PORT (8001), in memory.
 #   Two servers, not one: the addresses stay what they were (tools/sam-local-env.json), and the
 #   mailbox's /moto-api/data.json does not carry the whole table;
-# - what moto does not do: the stream's mapping to task-events (tools/local_stream.py) and the
-#   firing of reminder schedules (tools/local_scheduler.py).
+# - what moto does not do: the stream's mapping to task-events (tools/local_stream.py), the
+#   firing of reminder schedules (tools/local_scheduler.py), and the live updates' WebSocket
+#   gateway with its feed of live-fanout (tools/local_websocket.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DYNAMODB_PORT=${DYNAMODB_PORT:-8000} EVENTS_PORT=${EVENTS_PORT:-8001} PORT=${PORT:-9000} WEB_PORT=${WEB_PORT:-5173}
+LIVE_PORT=${LIVE_PORT:-9001} LIVE_MANAGEMENT_PORT=${LIVE_MANAGEMENT_PORT:-$((LIVE_PORT + 1))}
 source tools/local-env.sh
 local_aws="http://127.0.0.1:$EVENTS_PORT"
 export AWS_ENDPOINT_URL_EVENTBRIDGE=$local_aws AWS_ENDPOINT_URL_SQS=$local_aws AWS_ENDPOINT_URL_SCHEDULER=$local_aws \
   AWS_ENDPOINT_URL_SES=$local_aws AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=$local_aws \
-  AWS_ENDPOINT_URL_LAMBDA="http://127.0.0.1:$PORT"
+  AWS_ENDPOINT_URL_LAMBDA="http://127.0.0.1:$PORT" \
+  AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI="http://127.0.0.1:$LIVE_MANAGEMENT_PORT" LIVE_PORT LIVE_MANAGEMENT_PORT
 
 mkdir -p target
-for port in "$DYNAMODB_PORT" "$EVENTS_PORT"; do
+for port in "$DYNAMODB_PORT" "$EVENTS_PORT" "$LIVE_PORT" "$LIVE_MANAGEMENT_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "127.0.0.1:$port is taken (another make dev?): DYNAMODB_PORT=... EVENTS_PORT=... make dev" >&2; exit 1
+    echo "127.0.0.1:$port is taken (another make dev?): DYNAMODB_PORT=... EVENTS_PORT=... LIVE_PORT=... make dev" >&2; exit 1
   fi
 done
 setsid python3 tools/local_moto.py -H 127.0.0.1 -p "$DYNAMODB_PORT" > target/moto-dynamodb-dev.log 2>&1 &
@@ -73,6 +76,9 @@ setsid python3 tools/local_stream.py --ready "$ready/stream" &
 stop_on_exit $!
 setsid python3 tools/local_scheduler.py run "$REMINDER_SCHEDULE_GROUP" --ready "$ready/scheduler" &
 stop_on_exit $!
+# Live updates: the WebSocket gateway, its management API and the bus's feed of live-fanout.
+setsid python3 tools/local_websocket.py --ready "$ready/live" &
+stop_on_exit $!
 # On exit the keeper stops first, and is waited for: its last round reads moto, which stops next.
 stop_keeper_first() {
   kill -- -"$keeper" 2>/dev/null && wait "$keeper" 2>/dev/null || true
@@ -80,8 +86,9 @@ stop_keeper_first() {
   stop_local_processes
 }
 trap stop_keeper_first EXIT
-for _ in $(seq 200); do [ -e "$ready/state" ] && [ -e "$ready/stream" ] && [ -e "$ready/scheduler" ] && break; sleep 0.1; done
+for _ in $(seq 200); do [ -e "$ready/state" ] && [ -e "$ready/stream" ] && [ -e "$ready/scheduler" ] && [ -e "$ready/live" ] && break; sleep 0.1; done
 for tool in state stream scheduler; do [ -e "$ready/$tool" ] || failed "tools/local_$tool.py did not start (above)"; done
+[ -e "$ready/live" ] || failed "tools/local_websocket.py did not start (above)"
 
 echo "DynamoDB (moto) on 127.0.0.1:$DYNAMODB_PORT, table $TABLE_NAME, its stream read into task-events; $restored"
 echo "EventBridge, Scheduler, SES, Cognito (moto) on 127.0.0.1:$EVENTS_PORT: bus $EVENT_BUS_NAME, reminders in group $REMINDER_SCHEDULE_GROUP"
@@ -91,13 +98,14 @@ else
   caller="$TASKS_LOCAL_CALLER_ID (not in the local user pool: no reminder mail for it)"
 fi
 echo "API on http://127.0.0.1:$PORT/tasks as caller $caller (Ctrl-C stops them all)"
+echo "Live updates on ws://127.0.0.1:$LIVE_PORT/?caller=<user> (the page: /live; management API on :$LIVE_MANAGEMENT_PORT)"
 echo "Events:  AWS_ENDPOINT_URL_EVENTBRIDGE=$local_aws .venv/bin/python tools/local_eventbridge.py receive"
 if [ -n "$REMINDER_SENDER" ]; then
   echo "Mail:    AWS_ENDPOINT_URL_SES=$local_aws .venv/bin/python tools/local_mailbox.py --follow"
 fi
 # The web app (web/), served by Vite with reload on save; it proxies /tasks to the API, so
 # the page and the API share one origin, as behind CloudFront. Stopped on exit, as the others.
-(cd web && API_URL="http://127.0.0.1:$PORT" WEB_PORT="$WEB_PORT" exec setsid node_modules/.bin/vite --logLevel warn) &
+(cd web && API_URL="http://127.0.0.1:$PORT" LIVE_URL="ws://127.0.0.1:$LIVE_PORT" WEB_PORT="$WEB_PORT" exec setsid node_modules/.bin/vite --logLevel warn) &
 stop_on_exit $!
 echo "Web app on http://127.0.0.1:$WEB_PORT/ (reloads when a file in web/ is saved)"
 # Only a build with the local-caller feature honours TASKS_LOCAL_CALLER_ID.

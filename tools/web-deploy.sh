@@ -20,7 +20,7 @@ import json, shlex, sys
 stack = json.loads(sys.argv[1])["Stacks"][0]
 outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
-wanted = ["SiteUrl", "SiteBucketName", "SiteDistributionId", "UserPoolId", "UserPoolClientId", "AuthDomain"]
+wanted = ["SiteUrl", "SiteBucketName", "SiteDistributionId", "UserPoolId", "UserPoolClientId", "AuthDomain", "LiveUrl"]
 missing = [k for k in wanted if not outputs.get(k)]
 if missing:
     sys.exit(f"stack {stack['StackName']} has no output {', '.join(missing)}: deploy the current template.yaml first (sam deploy)")
@@ -35,10 +35,10 @@ eval "$settings"
 echo "--- building web/"
 make --no-print-directory -s web/node_modules/.installed # npm ci, as make test installs it
 (cd web && node_modules/.bin/vite build --logLevel warn && node scripts/size.mjs)
-python3 - "$Region" "$UserPoolId" "$UserPoolClientId" "$AuthDomain" > web/dist/config.json <<'EOF'
+python3 - "$Region" "$UserPoolId" "$UserPoolClientId" "$AuthDomain" "$LiveUrl" > web/dist/config.json <<'EOF'
 import json, sys
-region, pool, client, domain = sys.argv[1:]
-print(json.dumps({"auth": {"region": region, "userPoolId": pool, "clientId": client, "domain": domain}}, indent=2))
+region, pool, client, domain, live = sys.argv[1:]
+print(json.dumps({"auth": {"region": region, "userPoolId": pool, "clientId": client, "domain": domain}, "liveUrl": live}, indent=2))
 EOF
 echo "web/dist/config.json: $(tr -d ' \n' < web/dist/config.json)"
 

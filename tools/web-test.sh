@@ -6,9 +6,10 @@
 #                                  the app type-checks against it, the production build fits
 #                                  its size budget (printed), and tools/web-deploy.sh does what
 #                                  it should against a stand-in AWS CLI
-#   tools/web-test.sh browser      make dev's stack, fresh, on free loopback ports (dynalite
-#                                  in memory, cargo lambda watch --features local-caller, the
-#                                  built app behind vite preview's /tasks proxy), and the
+#   tools/web-test.sh browser      make dev's stack, fresh, on free loopback ports (moto in
+#                                  memory with the stream, the bus and the live gateway,
+#                                  cargo lambda watch --features local-caller, the built app
+#                                  behind vite preview's /tasks and /live proxies), and the
 #                                  Playwright tests in Debian's Chromium (web/tests/)
 #   tools/web-test.sh screenshots  the same stack, then docs/web-*.png (web/tests/screenshots.mjs)
 #
@@ -33,6 +34,7 @@ if [ "$mode" = check ]; then
   expect() { grep -qF -- "$2" "$1" || { echo "FAILED: web-deploy: $3"; cat "$FAKE_AWS_LOG" "$FAKE_AWS_LOG.out"; exit 1; }; }
   expect web/dist/config.json '"userPoolId": "eu-west-1_AbCdEf"' "config.json names the stack's user pool"
   expect web/dist/config.json '"domain": "https://task-api-test-123456789012.auth.eu-west-1.amazoncognito.com"' "config.json names managed login"
+  expect web/dist/config.json '"liveUrl": "wss://abcdef1234.execute-api.eu-west-1.amazonaws.com/Prod"' "config.json names the live-update endpoint"
   expect "$FAKE_AWS_LOG" 'sync web/dist/assets s3://task-api-test-sitebucket-abc/assets --region eu-west-1 --cache-control public, max-age=31536000, immutable' "hashed assets are immutable"
   expect "$FAKE_AWS_LOG" '--exclude assets/* --delete --cache-control no-cache' "index.html and config.json are revalidated"
   expect "$FAKE_AWS_LOG" 'create-invalidation --distribution-id E2EXAMPLE --paths /*' "the cache is invalidated"
@@ -74,28 +76,56 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 "$CHROMIUM" --version 2> /dev/null | head -1 || true
 
-DYNAMODB_PORT=$(tools/free-port.sh)
+DYNAMODB_PORT=$(tools/free-port.sh) EVENTS_PORT=$(tools/free-port.sh)
 TABLE_NAME=tasks-web
 source tools/local-env.sh
 API_PORT=$(tools/free-port.sh)
 WEB_PORT=$(tools/free-port.sh)
+LIVE_PORT=$(tools/free-port.sh) LIVE_MANAGEMENT_PORT=$(tools/free-port.sh)
 mkdir -p target
 
-echo "--- local DynamoDB on 127.0.0.1:$DYNAMODB_PORT (in memory)"
-tools/local-dynamodb.sh "$DYNAMODB_PORT" "$TABLE_NAME"
+# make dev's pipeline, in memory: the table's stream read into task-events, which puts the
+# events on the local bus, whose rule feeds live-fanout (tools/local_websocket.py): the live
+# updates' tests need it end to end.
+local_aws="http://127.0.0.1:$EVENTS_PORT"
+export AWS_ENDPOINT_URL_EVENTBRIDGE=$local_aws AWS_ENDPOINT_URL_SQS=$local_aws AWS_ENDPOINT_URL_SCHEDULER=$local_aws \
+  AWS_ENDPOINT_URL_LAMBDA="http://127.0.0.1:$API_PORT" \
+  AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI="http://127.0.0.1:$LIVE_MANAGEMENT_PORT" LIVE_PORT LIVE_MANAGEMENT_PORT
+export EVENT_BUS_NAME=tasks-web REMINDER_SENDER= REMINDER_SCHEDULE_GROUP=tasks-web-reminders \
+  REMINDER_TARGET_ARN=arn:aws:lambda:us-east-1:123456789012:function:task-reminders \
+  REMINDER_ROLE_ARN=arn:aws:iam::123456789012:role/tasks-local-scheduler TASKS_LOCAL_CALLER_ID=web-test
+echo "--- local DynamoDB with its stream (moto) on 127.0.0.1:$DYNAMODB_PORT, EventBridge and SQS on 127.0.0.1:$EVENTS_PORT"
+setsid python3 tools/local_moto.py -H 127.0.0.1 -p "$DYNAMODB_PORT" > target/web-moto-dynamodb.log 2>&1 &
+stop_on_exit $!
+setsid moto_server -H 127.0.0.1 -p "$EVENTS_PORT" > target/web-moto.log 2>&1 &
+stop_on_exit $!
+wait_for_port "$DYNAMODB_PORT"
+python3 tools/create_table.py "$AWS_ENDPOINT_URL_DYNAMODB" "$TABLE_NAME" --stream
+python3 tools/local_eventbridge.py setup "$EVENT_BUS_NAME" task-events-web
+REMINDER_DEAD_LETTER_ARN=$(python3 tools/local_scheduler.py setup "$REMINDER_SCHEDULE_GROUP" tasks-web-reminders-dlq)
+export REMINDER_DEAD_LETTER_ARN
+ready=$(mktemp -d)
+setsid python3 tools/local_stream.py --ready "$ready/stream" > target/web-stream.log 2>&1 &
+stop_on_exit $!
+echo "--- live updates: tools/local_websocket.py on 127.0.0.1:$LIVE_PORT (management API :$LIVE_MANAGEMENT_PORT)"
+setsid python3 tools/local_websocket.py --ready "$ready/live" > target/web-live.log 2>&1 &
+stop_on_exit $!
+for _ in $(seq 300); do [ -e "$ready/stream" ] && [ -e "$ready/live" ] && break; sleep 0.1; done
+[ -e "$ready/stream" ] && [ -e "$ready/live" ] || { tail -n 20 target/web-stream.log target/web-live.log; exit 1; }
+rm -rf "$ready"
 echo "--- API: cargo lambda watch on 127.0.0.1:$API_PORT"
 # --ignore-changes: a file saved meanwhile (the build below, an editor) must not restart the
 # functions in the middle of a test.
-TASKS_LOCAL_CALLER_ID=web-test setsid cargo lambda watch --features local-caller --ignore-changes \
+setsid cargo lambda watch --features local-caller --ignore-changes \
   --invoke-address 127.0.0.1 --invoke-port "$API_PORT" > target/web-watch.log 2>&1 &
 stop_on_exit $!
 echo "--- the built app: vite preview on 127.0.0.1:$WEB_PORT, /tasks proxied to the API"
 (cd web && node_modules/.bin/vite build --logLevel warn)
-(cd web && API_URL="http://127.0.0.1:$API_PORT" WEB_PORT=$WEB_PORT exec setsid node_modules/.bin/vite preview) \
+(cd web && API_URL="http://127.0.0.1:$API_PORT" LIVE_URL="ws://127.0.0.1:$LIVE_PORT" WEB_PORT=$WEB_PORT exec setsid node_modules/.bin/vite preview) \
   > target/web-preview.log 2>&1 &
 stop_on_exit $!
 
-export WEB_URL="http://127.0.0.1:$WEB_PORT" API_URL="http://127.0.0.1:$API_PORT"
+export WEB_URL="http://127.0.0.1:$WEB_PORT" API_URL="http://127.0.0.1:$API_PORT" LIVE_MANAGEMENT_URL="http://127.0.0.1:$LIVE_MANAGEMENT_PORT"
 if [ "$mode" = screenshots ]; then
   node web/tests/screenshots.mjs
   exit 0

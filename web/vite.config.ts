@@ -1,6 +1,7 @@
 // Vite: `npm run dev` (make dev) and `npm run preview` (the tests) serve the app on one
 // origin with the API: /tasks and /account are proxied to `cargo lambda watch`, as CloudFront
-// routes /tasks* and /account to API Gateway when deployed. /config.json says "no sign-in" locally, and names
+// routes /tasks* and /account to API Gateway when deployed; /live is the local WebSocket gateway
+// (deployed, config.json's liveUrl names the stack's LiveUrl). /config.json says "no sign-in" locally, and names
 // make dev's local caller (TASKS_LOCAL_CALLER_ID, tools/dev.sh), whom the app acts as until
 // the user picks another; when deployed it is written by tools/web-deploy.sh.
 import type { ServerResponse } from 'node:http';
@@ -10,9 +11,19 @@ import { deployedCsp } from './scripts/csp.mjs';
 
 const api = process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 9000}`;
 const port = Number(process.env.WEB_PORT ?? 5173);
-const proxy = { '/tasks': { target: api }, '/account': { target: api } };
+// /live: the local WebSocket gateway (tools/local_websocket.py), as LiveUrl is deployed.
+const live = process.env.LIVE_URL ?? `ws://127.0.0.1:${process.env.LIVE_PORT ?? 9001}`;
+const proxy = {
+  '/tasks': { target: api },
+  '/account': { target: api },
+  '/live': { target: live, ws: true },
+};
 const served = { host: '127.0.0.1', port, strictPort: true, proxy };
-const localConfig = JSON.stringify({ auth: null, localCaller: process.env.TASKS_LOCAL_CALLER_ID || 'local-developer' });
+const localConfig = JSON.stringify({
+  auth: null,
+  localCaller: process.env.TASKS_LOCAL_CALLER_ID || 'local-developer',
+  liveUrl: null,
+});
 
 type Middlewares = { use(fn: (req: { url?: string }, res: ServerResponse, next: () => void) => void): void };
 

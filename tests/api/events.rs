@@ -1,5 +1,6 @@
 //! The sample events are real API Gateway REST proxy events that every user can replay
-//! (besides the stream records of task-events and the firing of task-reminders).
+//! (besides the stream records of task-events, the firing of task-reminders and the events
+//! of the live-update functions).
 
 use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
@@ -12,9 +13,11 @@ fn every_sample_event_is_a_rest_proxy_event_for_a_contract_route() {
     for entry in std::fs::read_dir(events_dir()).unwrap() {
         let path = entry.unwrap().path();
         // DynamoDB Streams samples, for task-events: checked in task_events.rs; a reminder's
-        // firing, for task-reminders: checked in reminders.rs.
+        // firing, for task-reminders: checked in reminders.rs; the live-update functions'
+        // events: checked in live.rs.
         let name = path.file_name().unwrap().to_string_lossy();
-        if name.starts_with("stream-") || name.starts_with("reminder-") {
+        if name.starts_with("stream-") || name.starts_with("reminder-") || name.starts_with("live-")
+        {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();

@@ -38,7 +38,7 @@ pub fn local_endpoint() -> String {
 }
 
 /// The table `make test` created.
-fn table_name() -> String {
+pub fn table_name() -> String {
     local_endpoint();
     std::env::var("TABLE_NAME").expect("TABLE_NAME is set by `make test`")
 }

@@ -10,7 +10,7 @@ use crate::helpers::{TestApi, for_task, task_id, with_body, with_header, with_qu
 
 /// A writer that keeps what the subscriber writes.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -23,7 +23,7 @@ impl Write for Captured {
 }
 
 impl Captured {
-    fn lines(&self) -> Vec<Value> {
+    pub fn lines(&self) -> Vec<Value> {
         let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
         text.lines()
             .map(|line| serde_json::from_str(line).expect("every log line is JSON"))

@@ -54,6 +54,8 @@ UNSCOPED = {
     "CloudFrontPoliciesWithoutNameOrTag": "origin access controls and response headers policies have ids and no tags",
     "WebAclAssociations": "the associated stage or pool is narrowed by its own service's tag-scoped permission",
     "DeploymentConfigs": "CodeDeploy's deployment configurations are AWS's, shared by every stack",
+    "WebSocketConnections": "an API's id is random and its @connections take no tag; each function's own policy names its stage",
+    "WebSocketApiChildrenWithoutTags": "a WebSocket API's routes, integrations, authorizers and deployments take no tag",
 }
 # Resources that belong to AWS, not to a stack (SAM's transform).
 AWS_OWNED = re.compile(r":aws:transform/")

@@ -7,6 +7,7 @@ import { ConfirmDialog, CreateDialog, describeError, EditDialog, QuickConflictDi
 import { formatDateTime } from './format';
 import { PRIORITY_LABEL, STATUS_LABEL } from './form';
 import { Identity } from './identity';
+import { connectLive, type Hint } from './live';
 import { type Session, userIdOf } from './session';
 
 type Filter = 'all' | Status;
@@ -32,7 +33,8 @@ type Drop = 'delete' | 'decline';
 const titleId = (task: Task) => `task-${task.taskId}-title`;
 const NEW_TASK = 'new-task';
 
-export function App({ api, session }: { api: Api; session: Session }) {
+/** `live`: where live updates connect (src/live.ts), or null for none. */
+export function App({ api, session, live }: { api: Api; session: Session; live?: () => Promise<string | null> }) {
   const me = userIdOf(session);
   const [scope, setScope] = useState<Scope>('owned');
   const [filter, setFilter] = useState<Filter>('all');
@@ -108,6 +110,68 @@ export function App({ api, session }: { api: Api; session: Session }) {
   useEffect(() => {
     load(false);
   }, [filter, scope, me]);
+
+  // Live updates: hints re-read what they name; see src/live.ts.
+  const [offline, setOffline] = useState(false);
+  const latest = useRef({ tasks, scope, filter, me, list, refresh, live, api });
+  latest.current = { tasks, scope, filter, me, list, refresh, live, api };
+  /** Re-reads the first page quietly (no spinner): after a reconnection, a wake, a new task. */
+  async function refresh() {
+    if (list !== 'ready') return;
+    const request = ++listRequest.current;
+    try {
+      const query = { scope: scope === 'assigned' ? scope : undefined, status: filter === 'all' ? undefined : filter };
+      const page = await api.list(query);
+      if (request !== listRequest.current) return;
+      setTasks(page.tasks);
+      setNextToken(page.nextToken);
+    } catch {
+      // The list shown stays; the next hint or wake tries again.
+    }
+  }
+  /** One quiet re-read for a burst of hints of tasks not shown (many created at once). */
+  const pendingRefresh = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  function refreshSoon() {
+    if (pendingRefresh.current !== undefined) return;
+    pendingRefresh.current = setTimeout(() => {
+      pendingRefresh.current = undefined;
+      void latest.current.refresh();
+    }, 300);
+  }
+  useEffect(() => () => clearTimeout(pendingRefresh.current), []);
+  async function applyHint(hint: Hint) {
+    const { tasks: shown, scope: shownScope, filter: shownFilter, me: caller, list: state, api: client } = latest.current;
+    if (state !== 'ready') return;
+    const drop = (taskId: string) => setTasks((all) => all.filter((t) => t.taskId !== taskId));
+    if (hint.type === 'task.removed') return drop(hint.taskId);
+    const current = shown.find((t) => t.taskId === hint.taskId);
+    if (current && current.version >= hint.version) return; // the page already shows it
+    if (!current) return refreshSoon(); // new here: its place in the list is the API's
+    try {
+      const task = await client.get(hint.taskId);
+      const belongs =
+        (shownScope === 'assigned' ? task.assignee === caller : task.ownerId === caller) &&
+        (shownFilter === 'all' || task.status === shownFilter);
+      if (!belongs) drop(task.taskId);
+      else setTasks((all) => all.map((t) => (t.taskId === task.taskId && t.version < task.version ? task : t)));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) drop(hint.taskId);
+    }
+  }
+  useEffect(() => {
+    const url = latest.current.live;
+    if (!url) return;
+    const stop = connectLive({
+      url,
+      hint: (hint) => void applyHint(hint),
+      resync: () => void latest.current.refresh(),
+      connected: (open) => setOffline(!open),
+    });
+    return () => {
+      stop();
+      setOffline(false);
+    };
+  }, [me]);
   // Acting as someone else (locally): what was open belonged to the previous caller.
   useEffect(() => setDialog(null), [me]);
 
@@ -210,6 +274,11 @@ export function App({ api, session }: { api: Api; session: Session }) {
           )}
         </div>
       </header>
+      {offline && (
+        <p class="live-offline" role="status" title="Changes made elsewhere show once the connection is back">
+          offline — reconnecting
+        </p>
+      )}
       <Identity session={session} announce={announce} />
       <main>
         <fieldset class="filter scope">

@@ -1,7 +1,8 @@
 // The runtime configuration, /config.json. Locally (vite dev and preview) it is
 // {"auth": null, "localCaller": "<make dev's TASKS_LOCAL_CALLER_ID>"}: no sign-in, and the
 // app acts as that caller until the user picks another ("Acting as"). When deployed,
-// tools/web-deploy.sh writes the stack's user pool, app client and managed-login domain.
+// tools/web-deploy.sh writes the stack's user pool, app client and managed-login domain, and
+// liveUrl, the live updates' WebSocket endpoint (the stack's LiveUrl).
 export interface AuthConfig {
   region: string;
   userPoolId: string;
@@ -14,6 +15,8 @@ export interface RuntimeConfig {
   auth: AuthConfig | null;
   /** Locally: the caller the API acts as without an X-Local-Caller header. */
   localCaller: string;
+  /** Deployed: the stack's LiveUrl (wss://…/<stage>); locally null: this origin's /live. */
+  liveUrl: string | null;
 }
 
 export async function loadConfig(): Promise<RuntimeConfig> {
@@ -27,5 +30,6 @@ export async function loadConfig(): Promise<RuntimeConfig> {
     }
   }
   const localCaller = typeof body.localCaller === 'string' && body.localCaller ? body.localCaller : 'local-developer';
-  return { auth, localCaller };
+  const liveUrl = typeof body.liveUrl === 'string' && body.liveUrl ? body.liveUrl : null;
+  return { auth, localCaller, liveUrl };
 }

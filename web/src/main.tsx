@@ -2,11 +2,24 @@ import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { createApi } from './api/client';
 import { App } from './app';
-import { loadConfig } from './config';
+import { loadConfig, type RuntimeConfig } from './config';
 import { localSession, type Session } from './session';
 import './styles.css';
 
-function Root({ session }: { session: Session }) {
+/** Where live updates connect (src/live.ts): deployed, LiveUrl with the ID token; locally, /live as the acting-as user. */
+function liveUrl(config: RuntimeConfig, session: Session): () => Promise<string | null> {
+  if (config.auth) {
+    const base = config.liveUrl;
+    return async () => {
+      const token = base ? await session.token() : null;
+      return base && token ? `${base}?token=${encodeURIComponent(token)}` : null;
+    };
+  }
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  return async () => `${scheme}://${location.host}/live?caller=${encodeURIComponent(session.localCaller ?? '')}`;
+}
+
+function Root({ session, config }: { session: Session; config: RuntimeConfig }) {
   const [, rerender] = useState(0);
   useEffect(() => session.subscribe(() => rerender((n) => n + 1)), [session]);
   const api = useMemo(
@@ -20,7 +33,7 @@ function Root({ session }: { session: Session }) {
     [session],
   );
   if (session.mode === 'cognito' && !session.user) return <SignIn session={session} />;
-  return <App api={api} session={session} />;
+  return <App api={api} session={session} live={liveUrl(config, session)} />;
 }
 
 function SignIn({ session }: { session: Session }) {
@@ -51,7 +64,7 @@ async function start() {
     const config = await loadConfig();
     const session = config.auth ? await (await import('./cognito')).cognitoSession(config.auth) : localSession(config.localCaller);
     root.textContent = '';
-    render(<Root session={session} />, root);
+    render(<Root session={session} config={config} />, root);
   } catch (error) {
     root.textContent = '';
     render(

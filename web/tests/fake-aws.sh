@@ -15,7 +15,8 @@ case "$1 $2" in
     {"OutputKey": "SiteDistributionId", "OutputValue": "E2EXAMPLE"},
     {"OutputKey": "UserPoolId", "OutputValue": "eu-west-1_AbCdEf"},
     {"OutputKey": "UserPoolClientId", "OutputValue": "1example23456789"},
-    {"OutputKey": "AuthDomain", "OutputValue": "https://task-api-test-123456789012.auth.eu-west-1.amazoncognito.com"}]}]}
+    {"OutputKey": "AuthDomain", "OutputValue": "https://task-api-test-123456789012.auth.eu-west-1.amazoncognito.com"},
+    {"OutputKey": "LiveUrl", "OutputValue": "wss://abcdef1234.execute-api.eu-west-1.amazonaws.com/Prod"}]}]}
 JSON
     ;;
   "s3 sync")

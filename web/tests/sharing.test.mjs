@@ -199,9 +199,12 @@ test('“Acting as” (local only): the chosen user id is sent as X-Local-Caller
   assert.equal(await acting.inputValue(), DEFAULT_CALLER);
 
   const carol = user('carol');
+  // From the switch on: before it, a live update may still re-read the list as web-test.
   const callers = [];
-  page.on('request', (r) => new URL(r.url()).pathname.startsWith('/tasks') && callers.push(r.headers()['x-local-caller']));
+  let switched = false;
+  page.on('request', (r) => switched && new URL(r.url()).pathname.startsWith('/tasks') && callers.push(r.headers()['x-local-caller']));
   await acting.fill(carol);
+  switched = true;
   await page.getByRole('button', { name: 'Switch' }).click();
   await page.getByText('No tasks yet.').waitFor();
   await page.getByRole('status').filter({ hasText: `Now acting as ${carol}` }).waitFor();

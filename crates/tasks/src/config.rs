@@ -351,6 +351,85 @@ impl EventsConfig {
     }
 }
 
+/// The configuration of the `live-socket` and `live-fanout` functions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveConfig {
+    /// `TABLE_NAME`: the tasks table, which keeps each user's connections.
+    pub table_name: String,
+    /// `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`: the WebSocket stage's management endpoint
+    /// (`https://<api id>.execute-api.<region>.amazonaws.com/<stage>`). Required, as
+    /// EventBridge's: the template sets it, `make dev` and the tests a local server.
+    pub management_endpoint: String,
+    /// `MAX_CONNECTIONS_PER_USER`: how many connections one user may hold open, at least 1;
+    /// [`crate::live::connections::DEFAULT_MAX_CONNECTIONS_PER_USER`] by default.
+    pub max_connections_per_user: usize,
+}
+
+impl LiveConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(set_variable)
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let max_connections_per_user = match lookup("MAX_CONNECTIONS_PER_USER") {
+            None => crate::live::connections::DEFAULT_MAX_CONNECTIONS_PER_USER,
+            Some(raw) => raw
+                .parse()
+                .ok()
+                .filter(|cap| (1..=1000).contains(cap))
+                .ok_or(ConfigError::Invalid {
+                    name: "MAX_CONNECTIONS_PER_USER",
+                    reason: "must be a whole number from 1 to 1000",
+                })?,
+        };
+        Ok(Self {
+            table_name: required(&lookup, "TABLE_NAME")?,
+            management_endpoint: required(&lookup, "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI")?,
+            max_connections_per_user,
+        })
+    }
+}
+
+/// The configuration of the `live-authorizer` function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveAuthConfig {
+    /// The user pool's issuer, from `AWS_REGION` (set by Lambda) and `USER_POOL_ID`.
+    pub issuer: String,
+    /// `JWKS_URL`: where the pool's keys are; the issuer's `/.well-known/jwks.json` by
+    /// default. Tests serve their own on loopback.
+    pub jwks_url: String,
+    /// `ALLOWED_CLIENT_IDS`, as the REST functions read it; required, even locally (the
+    /// authorizer never runs with a local caller).
+    pub allowed_client_ids: Vec<String>,
+}
+
+impl LiveAuthConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(set_variable)
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let issuer = crate::live::auth::cognito_issuer(
+            &required(&lookup, "AWS_REGION")?,
+            &required(&lookup, "USER_POOL_ID")?,
+        );
+        let allowed_client_ids: Vec<String> = required(&lookup, "ALLOWED_CLIENT_IDS")?
+            .split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if allowed_client_ids.is_empty() {
+            return Err(ConfigError::Missing("ALLOWED_CLIENT_IDS"));
+        }
+        Ok(Self {
+            jwks_url: lookup("JWKS_URL").unwrap_or_else(|| crate::live::auth::jwks_url(&issuer)),
+            issuer,
+            allowed_client_ids,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -568,6 +647,59 @@ mod tests {
                 other => panic!("without {missing}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_live_functions_read_their_variables() {
+        let live = LiveConfig::from_lookup(lookup(&[
+            ("TABLE_NAME", "tasks"),
+            (
+                "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI",
+                "https://abc.execute-api.eu-west-1.amazonaws.com/live",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(live.max_connections_per_user, 10);
+        assert!(LiveConfig::from_lookup(lookup(&[("TABLE_NAME", "tasks")])).is_err());
+        for bad in ["0", "1001", "ten"] {
+            assert!(
+                LiveConfig::from_lookup(lookup(&[
+                    ("TABLE_NAME", "tasks"),
+                    (
+                        "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI",
+                        "http://127.0.0.1:1"
+                    ),
+                    ("MAX_CONNECTIONS_PER_USER", bad),
+                ]))
+                .is_err(),
+                "{bad}"
+            );
+        }
+
+        let auth = LiveAuthConfig::from_lookup(lookup(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("USER_POOL_ID", "eu-west-1_AbC"),
+            ("ALLOWED_CLIENT_IDS", "one, two"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            auth.issuer,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC"
+        );
+        assert_eq!(
+            auth.jwks_url,
+            format!("{}/.well-known/jwks.json", auth.issuer)
+        );
+        assert_eq!(auth.allowed_client_ids, ["one", "two"]);
+        // No app client list, not even in a local build: any client's token would pass.
+        assert!(
+            LiveAuthConfig::from_lookup(lookup(&[
+                ("AWS_REGION", "eu-west-1"),
+                ("USER_POOL_ID", "eu-west-1_AbC"),
+                ("ALLOWED_CLIENT_IDS", " , "),
+            ]))
+            .is_err()
+        );
     }
 
     #[test]

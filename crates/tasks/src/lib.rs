@@ -1,5 +1,5 @@
-//! The task API: domain, storage, HTTP handlers, task events, reminders and account deletion,
-//! shared by the Lambda functions.
+//! The task API: domain, storage, HTTP handlers, task events, reminders, live updates and
+//! account deletion, shared by the Lambda functions.
 //!
 //! - [`domain`]: the task and its validated fields, pure and synchronous;
 //! - [`store`]: what the handlers need from storage, and its DynamoDB implementation;
@@ -8,6 +8,8 @@
 //!   function, `task-events`);
 //! - [`reminders`]: each task's reminder scheduled from the stream (`task-events`) and
 //!   delivered once when due (`task-reminders`);
+//! - [`live`]: live updates over a WebSocket API: its authorizer (`live-authorizer`), its
+//!   routes (`live-socket`) and the hints fanned out from the task events (`live-fanout`);
 //! - [`account`]: `DELETE /account`: the user pool's user deleted, then their data purged
 //!   by a worker (`delete-account`, `account-purge`);
 //! - [`config`] and [`telemetry`]: start-up.
@@ -65,6 +67,7 @@ pub mod config;
 mod digest;
 pub mod domain;
 pub mod events;
+pub mod live;
 pub mod reminders;
 pub mod store;
 pub mod telemetry;

@@ -466,6 +466,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_user_s_live_connections_are_skipped() {
+        let mut records = inserts(2);
+        let item = crate::live::connections::ConnectionsItem {
+            task_id: crate::live::connections::connections_key(&pending_task().owner),
+            connections: [("c1".to_owned(), 50)].into_iter().collect(),
+            revision: 1,
+            expires_at: 50,
+        };
+        let image = serde_dynamo::to_item(&item).unwrap();
+        records.insert(1, record("INSERT", "connections", None, Some(image)));
+        let handler = StreamHandler::new(FakeBus::default());
+        let report = handler.process(batch(records), None).await;
+        assert_eq!((report.published, report.skipped), (2, 1));
+        assert!(report.failures.is_empty());
+    }
+
+    #[tokio::test]
     async fn idempotency_records_are_skipped() {
         let mut records = inserts(3);
         let task = pending_task();

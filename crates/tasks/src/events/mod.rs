@@ -231,7 +231,7 @@ impl TaskChange {
 }
 
 /// The event of one stream record: `Ok(None)` for a record that is no task's (an
-/// idempotency record, an owner's task count, a reminder's delivery).
+/// idempotency record, an owner's task count, a reminder's delivery, live connections).
 pub fn task_event(record: EventRecord) -> Result<Option<TaskEvent>, RecordError> {
     Ok(task_change(record)?.and_then(|change| change.event()))
 }
@@ -251,13 +251,14 @@ pub fn task_change(record: EventRecord) -> Result<Option<TaskChange>, RecordErro
             _ => None,
         })
         .unwrap_or_default();
-    // Not a task: an idempotency record, an owner's task count, or a reminder's delivery.
-    // The stream mapping's filter keeps them away; if one reaches the function anyway, it is
-    // skipped, not poison.
+    // Not a task: an idempotency record, an owner's task count, a reminder's delivery, or a
+    // user's live connections. The stream mapping's filter keeps them away; if one reaches
+    // the function anyway, it is skipped, not poison.
     if [
         IDEMPOTENCY_KEY_PREFIX,
         TASK_COUNT_KEY_PREFIX,
         REMINDER_KEY_PREFIX,
+        crate::live::connections::CONNECTIONS_KEY_PREFIX,
     ]
     .iter()
     .any(|prefix| key.starts_with(prefix))

@@ -19,15 +19,16 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 pub const MAX_ATTEMPTS: u32 = 3;
 
 /// The roots that AWS endpoints' certificates chain to (Amazon Trust Services).
-const AMAZON_ROOT_CAS: &str = include_str!("amazon-root-cas.pem");
+pub(crate) const AMAZON_ROOT_CAS: &str = include_str!("amazon-root-cas.pem");
 
 /// The SDK's HTTPS client (rustls with aws-lc, as by default), trusting Amazon's roots.
 ///
 /// By default the client loads the operating system's trust store when it is built, before
 /// the function's first poll: on Linux it reads the CA bundle and then every file of
 /// /etc/ssl/certs, about 140 here. That was most of the functions' init time (`make bench`).
-/// The five roots compiled in cost no file access, and trust is narrower: this client only
-/// ever talks to DynamoDB. A local endpoint over plain HTTP needs no roots at all; one over
+/// The five roots compiled in cost no file access, and trust is narrower: these clients only
+/// ever talk to AWS (the SDK clients; the live authorizer's JWKS fetch trusts the same
+/// roots). A local endpoint over plain HTTP needs no roots at all; one over
 /// TLS (`make bench` puts a TLS proxy in front of the local DynamoDB) may add its own roots.
 pub(crate) fn https_client(
     extra_roots: Option<&[u8]>,

@@ -111,7 +111,7 @@ fn s(value: impl Into<String>) -> AttributeValue {
 }
 
 /// Sorts SDK failures into "try again later" and "something is wrong".
-fn classify<E, R>(error: SdkError<E, R>) -> StoreError
+pub(crate) fn classify<E, R>(error: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -135,7 +135,7 @@ where
     }
 }
 
-fn is_condition_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+pub(crate) fn is_condition_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
     matches!(error, SdkError::ServiceError(_))
         && error.code() == Some("ConditionalCheckFailedException")
 }

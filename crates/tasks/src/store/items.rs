@@ -12,8 +12,9 @@
 //! - `writeId` on a task: a fresh random id of the write that last put or changed it, never
 //!   shown. A write that DynamoDB refused because its own earlier attempt (whose answer was
 //!   lost) already applied finds its id there: exact, never a coincidence of values;
-//! - idempotency records share the table under `taskId` = `idempotency#<hash>`, and each
-//!   owner's task count under `owner#<owner id>` ([`TaskCount`]). Neither carries `ownerId`,
+//! - idempotency records share the table under `taskId` = `idempotency#<hash>`, each owner's
+//!   task count under `owner#<owner id>` ([`TaskCount`]), and each user's live-update
+//!   connections under `connections#<user id>` ([`ConnectionsItem`]). None carries `ownerId`,
 //!   `ownerStatus` or `sortKey`, so they never appear in the indexes (nor pass the stream's
 //!   filter), and a task id is always a UUID, so no task read can reach them.
 
@@ -156,6 +157,31 @@ pub struct ReminderDelivery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<String>,
     /// Epoch seconds; DynamoDB's TTL removes the record some time after.
+    pub expires_at: i64,
+}
+
+/// How the key of a user's connections item begins.
+pub const CONNECTIONS_KEY_PREFIX: &str = "connections#";
+
+/// The key of `user`'s connections item.
+pub fn connections_key(user: &UserId) -> String {
+    format!("{CONNECTIONS_KEY_PREFIX}{}", user.as_str())
+}
+
+/// A user's open live-update connections (`crate::live::connections`): not a task, no
+/// `ownerId`, so in no index and kept from task-events by the stream's filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionsItem {
+    /// `connections#<userId>`
+    pub task_id: String,
+    /// Connection id to the epoch second it stops counting.
+    #[serde(default)]
+    pub connections: std::collections::BTreeMap<String, i64>,
+    /// Counts every write, for the conditional write of [`ConnectionStore::register`].
+    #[serde(default)]
+    pub revision: u64,
+    /// Epoch seconds: the latest entry's expiry; DynamoDB's TTL removes the item after.
     pub expires_at: i64,
 }
 

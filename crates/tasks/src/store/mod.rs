@@ -5,14 +5,14 @@
 //! do what is [`crate::domain::authorize`]; each store enforces it in the write itself.
 
 mod client;
-mod dynamodb;
+pub(crate) mod dynamodb;
 pub mod items;
 mod memory;
 
 use std::future::Future;
 
+pub(crate) use client::{AMAZON_ROOT_CAS, budget, https_client};
 pub use client::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, client_from, dynamodb_client};
-pub(crate) use client::{budget, https_client};
 pub use dynamodb::DynamoTaskStore;
 pub use memory::MemoryTaskStore;
 
@@ -35,7 +35,7 @@ pub fn local_endpoint() -> Result<String, String> {
     }
 }
 
-fn is_loopback_url(url: &str) -> bool {
+pub(crate) fn is_loopback_url(url: &str) -> bool {
     url_host(url).is_some_and(|host| {
         host.eq_ignore_ascii_case("localhost")
             || host
