@@ -152,6 +152,34 @@ impl DynamoTaskStore {
         Ok(output.map_err(classify)?.item)
     }
 
+    /// One UpdateItem of the item `key` on `condition`, its attribute names read off the
+    /// expressions: `Ok(false)` when the condition refused it.
+    async fn conditional_update(
+        &self,
+        key: &str,
+        update: &str,
+        condition: &str,
+        values: Item,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("taskId", s(key))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(attribute_names(&[update, condition])))
+            // DynamoDB refuses an empty map of values: none at all, then.
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if is_condition_failure(&error) => Ok(false),
+            Err(error) => Err(classify(error)),
+        }
+    }
+
     /// The stored task, whoever's it is, and the id of the write that last changed it: only
     /// to explain a refused write.
     async fn read(&self, id: TaskId) -> Result<Option<(Task, Option<String>)>, StoreError> {
@@ -252,22 +280,8 @@ impl DynamoTaskStore {
                 AttributeValue::N(self.task_limit.to_string()),
             );
         }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("taskId", s(task_count_id(owner)))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(attribute_names(&[update, condition])))
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if is_condition_failure(&error) => Ok(false),
-            Err(error) => Err(classify(error)),
-        }
+        self.conditional_update(&task_count_id(owner), update, condition, values)
+            .await
     }
 
     /// Counts one more task for `owner`, as the write `write_id`, if the owner holds fewer
@@ -770,22 +784,8 @@ impl AccountStore for DynamoTaskStore {
             (":writeId".into(), s(new_write_id())),
             (":assignee".into(), s(assignee.as_str())),
         ]);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("taskId", s(id.to_string()))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(attribute_names(&[update, condition])))
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if is_condition_failure(&error) => Ok(false),
-            Err(error) => Err(classify(error)),
-        }
+        self.conditional_update(&id.to_string(), update, condition, values)
+            .await
     }
 
     async fn forget_owner(&self, owner: &UserId) -> Result<(), StoreError> {
@@ -874,53 +874,47 @@ impl ReminderLedger for DynamoTaskStore {
         step: DeliveryStep,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("taskId", s(key))
-            // Only a claimed delivery moves on: never an item made up by this write.
-            .condition_expression("attribute_exists(#taskId)")
-            .expression_attribute_names("#taskId", "taskId");
-        let update = match step {
-            DeliveryStep::Published => update
-                .update_expression("SET #published = :true")
-                .expression_attribute_names("#published", "published")
-                .expression_attribute_values(":true", AttributeValue::Bool(true)),
-            DeliveryStep::Notified(user) => update
-                .update_expression(
-                    "SET #notified = list_append(if_not_exists(#notified, :none), :user)",
-                )
-                .expression_attribute_names("#notified", "notified")
-                .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
-                .expression_attribute_values(":user", AttributeValue::L(vec![s(user.as_str())])),
-            DeliveryStep::Delivered => update
-                .update_expression("SET #deliveredAt = :now REMOVE #leaseUntil")
-                .expression_attribute_names("#deliveredAt", "deliveredAt")
-                .expression_attribute_names("#leaseUntil", "leaseUntil")
-                .expression_attribute_values(":now", s(now.to_rfc3339())),
+        let (update, values) = match step {
+            DeliveryStep::Published => (
+                "SET #published = :true",
+                Item::from([(":true".into(), AttributeValue::Bool(true))]),
+            ),
+            DeliveryStep::Notified(user) => (
+                "SET #notified = list_append(if_not_exists(#notified, :none), :user)",
+                Item::from([
+                    (":none".into(), AttributeValue::L(Vec::new())),
+                    (":user".into(), AttributeValue::L(vec![s(user.as_str())])),
+                ]),
+            ),
+            DeliveryStep::Delivered => (
+                "SET #deliveredAt = :now REMOVE #leaseUntil",
+                Item::from([(":now".into(), s(now.to_rfc3339()))]),
+            ),
         };
-        update.send().await.map_err(classify)?;
-        Ok(())
+        // Only a claimed delivery moves on: never an item made up by this write.
+        if self
+            .conditional_update(key, update, "attribute_exists(#taskId)", values)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(StoreError::CorruptItem {
+                task_id: key.to_owned(),
+                reason: "a step of a delivery that was never claimed".into(),
+            })
+        }
     }
 
     async fn release_delivery(&self, key: &str) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("taskId", s(key))
-            .update_expression("REMOVE #leaseUntil")
-            .condition_expression("attribute_exists(#taskId)")
-            .expression_attribute_names("#leaseUntil", "leaseUntil")
-            .expression_attribute_names("#taskId", "taskId")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) if is_condition_failure(&error) => Ok(()),
-            Err(error) => Err(classify(error)),
-        }
+        // A delivery never claimed has no lease to end.
+        self.conditional_update(
+            key,
+            "REMOVE #leaseUntil",
+            "attribute_exists(#taskId)",
+            Item::new(),
+        )
+        .await?;
+        Ok(())
     }
 }
 
