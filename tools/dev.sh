@@ -27,6 +27,11 @@ for port in "$DYNAMODB_PORT" "$EVENTS_PORT" "$LIVE_PORT" "$LIVE_MANAGEMENT_PORT"
     echo "127.0.0.1:$port is taken (another make dev?): DYNAMODB_PORT=... EVENTS_PORT=... LIVE_PORT=... make dev" >&2; exit 1
   fi
 done
+# One make dev per checkout, whatever its ports: two would keep their tables in the same
+# .dynamodb/, each overwriting the other's. The lock goes when the last of its processes does.
+mkdir -p .dynamodb
+exec 9> .dynamodb/make-dev.lock
+flock -n 9 || { echo "another make dev is running from this checkout (it holds .dynamodb/make-dev.lock): stop it first" >&2; exit 1; }
 setsid python3 tools/local_moto.py -H 127.0.0.1 -p "$DYNAMODB_PORT" > target/moto-dynamodb-dev.log 2>&1 &
 dynamodb=$!
 stop_on_exit $dynamodb

@@ -124,7 +124,8 @@ def import_dynalite(directory: Path, files: Files, table: str) -> None:
     write_json_atomically(files.items, {"table": table, "items": items})
     (directory / "dynalite").mkdir(exist_ok=True)
     for path in list(directory.iterdir()):
-        if path.is_file() and path not in (files.items, files.changes, files.schedules):
+        kept = (files.items, files.changes, files.schedules, directory / "make-dev.lock")
+        if path.is_file() and path not in kept:
             shutil.move(path, directory / "dynalite" / path.name)
     log(TOOL, f"read {len(items)} items of {table} from dynalite's files, now in {directory}/dynalite/")
 

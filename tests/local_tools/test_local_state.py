@@ -1,5 +1,6 @@
 """tools/local_state.py: make dev's table and schedules kept in .dynamodb/ across restarts of moto."""
 
+import fcntl
 import json
 import os
 import signal
@@ -7,6 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+import pytest
 
 from conftest import ROOT, TOOLS, aws, free_port, listening, wait_until
 from create_table import create_table
@@ -114,3 +117,20 @@ def test_dynalites_files_are_read_once(fresh_moto, environment, names, tmp_path)
     assert "1 items" in run("local_state.py", "restore", kept, env=env)
     assert items_of(aws("dynamodb", env["AWS_ENDPOINT_URL_DYNAMODB"]), names["table"]) == [("old", "from dynalite")]
     assert (kept / "dynalite" / "CURRENT").exists() and not (kept / "CURRENT").exists()
+
+
+def test_a_second_make_dev_in_the_same_checkout_stops_before_starting_anything():
+    lock_path = ROOT / ".dynamodb" / "make-dev.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pytest.skip("a make dev of this checkout is running")
+        # Other ports than the first one's: only the lock can stop it.
+        ports = {name: str(free_port()) for name in ("DYNAMODB_PORT", "EVENTS_PORT", "PORT", "LIVE_PORT", "WEB_PORT")}
+        second = subprocess.run([TOOLS / "dev.sh"], env={**os.environ, **ports}, capture_output=True, text=True,
+                                timeout=60)
+    assert second.returncode == 1
+    assert "another make dev is running from this checkout" in second.stderr
+    assert not any(listening(int(port)) for port in ports.values())
