@@ -1,4 +1,4 @@
-"""`make bench`: cold start, latency, memory and size of the four functions, and of the floor.
+"""`make bench`: cold start, latency, memory and size of the functions, and of the floor.
 
 Each release executable runs as Lambda runs it: a process that polls the Lambda Runtime API,
 here an emulator on loopback in this script, against the local DynamoDB. The floor is a
@@ -14,14 +14,18 @@ Figures per function:
   function logs (`dynamodbMs` of its request line);
 - peak RSS: the process's VmHWM at the end;
 - zip: target/lambda/<name>/bootstrap.zip as `cargo lambda build --output-format zip` made it.
-Then list scaling: GET /tasks for a caller with 10 tasks, with 10 and with 10,000 tasks of
-other callers in the table.
+Beside the task routes and task-events: live-socket's $connect and live-fanout's hints, and
+task-reminders' delivery of one reminder by email, and the init and memory of the functions
+invoked rarely (live-authorizer, delete-account, account-purge). Then list scaling: GET
+/tasks for a caller with 10 tasks, with 10 and with 10,000 tasks of other callers in the table.
 
 Usage: bench.py LAMBDA_DIR OUT_JSON --tls-endpoint URL --tls-ca PEM [--runs N] ...
 """
 
 import argparse
+import datetime
 import io
+import itertools
 import json
 import math
 import os
@@ -42,6 +46,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 FUNCTIONS = ["create-task", "get-tasks", "update-task", "delete-task", "task-events"]
+# Beside them: the live updates' two functions (on every change) and task-reminders, measured
+# as those are, and the functions invoked rarely (so nearly always cold), by their cold start.
+OTHER_MEASURED = ["live-socket", "live-fanout", "task-reminders"]
+COLD_ONLY = ["live-authorizer", "delete-account", "account-purge"]
 FLOOR = "hello-floor"
 
 
@@ -59,10 +67,18 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         pass
 
 
+class LoopbackServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A function stopped between invocations drops its kept-alive connections: not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionResetError):
+            super().handle_error(request, client_address)
+
+
 def serve_on_loopback(handler):
     """A threaded server of `handler` on a free loopback port, serving in the background."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = LoopbackServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -215,7 +231,7 @@ class Function:
 
     def invoke(self, event, expect=(200, 201)):
         seconds, response = self.api.invoke(event)
-        status = response.get("statusCode")
+        status = response.get("statusCode") if isinstance(response, dict) else None
         if expect and status not in expect:
             sys.exit(f"unexpected status {status}: {json.dumps(response)[:300]}")
         return seconds, response
@@ -258,28 +274,29 @@ def ms(seconds):
     return round(seconds * 1000, 3)
 
 
-class StubEventBridge:
-    """PutEvents on loopback that accepts every entry at once, and adds up the time it spent
-    answering, so that task-events' own time is its invocation minus this."""
+class StubService:
+    """An AWS API on loopback that answers every request at once, and adds up the time it
+    spent answering, so that a function's own time is its invocation minus this.
+    `answer(path, headers, body)` gives the answer's body."""
 
-    def __init__(self):
+    def __init__(self, answer, content_type="application/x-amz-json-1.1"):
         self.seconds = 0.0
+        self.requests = 0
         self.lock = threading.Lock()
         stub = self
 
         class Handler(LoopbackHandler):
             def do_POST(self):
                 started = time.perf_counter()
-                request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                entries = [{"EventId": str(uuid.uuid4())} for _ in request.get("Entries", [])]
-                body = json.dumps({"FailedEntryCount": 0, "Entries": entries}).encode()
+                body = answer(self.path, self.headers, self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 self.send_response(200)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
                 with stub.lock:
                     stub.seconds += time.perf_counter() - started
+                    stub.requests += 1
 
         self.server = serve_on_loopback(Handler)
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
@@ -287,6 +304,21 @@ class StubEventBridge:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def stub_eventbridge():
+    """PutEvents that accepts every entry."""
+    return StubService(lambda _path, _headers, body: put_events(body))
+
+
+def put_events(body):
+    entries = [{"EventId": str(uuid.uuid4())} for _ in json.loads(body).get("Entries", [])]
+    return json.dumps({"FailedEntryCount": 0, "Entries": entries}).encode()
+
+
+def stub_management_api():
+    """API Gateway's management API: every PostToConnection delivered (200, no body)."""
+    return StubService(lambda _path, _headers, _body: b"", content_type="application/json")
 
 
 def stream_batch(size):
@@ -376,6 +408,131 @@ MODES = {
 }
 
 
+def reminder_settings(endpoint):
+    """What task-events needs to keep reminder schedules (template.yaml sets them)."""
+    return {"REMINDER_SCHEDULE_GROUP": "bench-reminders",
+            "REMINDER_TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:task-reminders",
+            "REMINDER_ROLE_ARN": "arn:aws:iam::123456789012:role/bench-scheduler",
+            "REMINDER_DEAD_LETTER_ARN": "arn:aws:sqs:us-east-1:123456789012:bench-reminders-dlq",
+            "AWS_ENDPOINT_URL_SCHEDULER": endpoint, "AWS_ENDPOINT_URL_LAMBDA": endpoint}
+
+
+def connect_event(user, connection_id):
+    """events/live-connect.json for `user` (as the authorizer names it) on a new connection."""
+    e = json.loads((EVENTS / "live-connect.json").read_text())
+    e["requestContext"]["authorizer"].update(principalId=user, sub=user)
+    e["requestContext"]["connectionId"] = connection_id
+    return e
+
+
+def live_updates(executable, function_env, share, n):
+    """live-socket's $connect (each a first connection of a new user: one conditional write)
+    and live-fanout's hints for one TaskAssigned event to the owner's 2 connections and the
+    assignee's 1 (three reads, three posts, at once), the management API answered at once by
+    a stub, whose own time per post is kept beside the figures."""
+    results = {}
+    management = stub_management_api()
+    live_env = lambda name: {**function_env(name), "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": management.url}
+    run = uuid.uuid4().hex[:8]
+    connects = (connect_event(f"bench-live-{run}-{i}", f"bench{run}{i}=") for i in itertools.count())
+    figures = measure(executable("live-socket"), live_env("live-socket"), connects, share, expect=(200,))
+    results["live-socket"] = figures
+
+    owner, assignee = f"bench-owner-{run}", f"bench-assignee-{run}"
+    socket_function = Function(executable("live-socket"), live_env("live-socket"))
+    for user, connection in [(owner, "owner-1="), (owner, "owner-2="), (assignee, "assignee-1=")]:
+        socket_function.invoke(connect_event(user, f"{connection}{run}"), expect=(200,))
+    socket_function.stop()
+    assigned = json.loads((EVENTS / "live-task-assigned.json").read_text())
+    assigned["detail"].update(ownerId=owner, assignee=assignee, previousAssignee=f"bench-previous-{run}")
+    posts_before = management.requests
+    delivered = lambda response: response is None or sys.exit(f"live-fanout failed: {response}")
+    figures = measure(executable("live-fanout"), live_env("live-fanout"), iter([assigned] * n), share,
+                      on_response=delivered, expect=None)
+    if management.requests - posts_before != 3 * n:
+        sys.exit(f"live-fanout posted {management.requests - posts_before} hints, not {3 * n}")
+    figures["stub_seconds_per_post_ms"] = ms(management.seconds / (3 * n))
+    results["live-fanout"] = figures
+    management.close()
+    return results
+
+
+def reminder_services(_path, headers, body):
+    """EventBridge's PutEvents, Cognito's ListUsers (the user of the sub asked for, with a
+    verified address) and SES's SendEmail, answered as task-reminders needs."""
+    target = headers.get("X-Amz-Target", "")
+    if target.endswith(".PutEvents"):
+        return put_events(body)
+    if target.endswith(".ListUsers"):
+        sub = json.loads(body)["Filter"].split('"')[1]
+        attributes = [{"Name": "sub", "Value": sub}, {"Name": "email", "Value": f"{sub}@bench.test"},
+                      {"Name": "email_verified", "Value": "true"}]
+        return json.dumps({"Users": [{"Username": sub, "Enabled": True, "UserStatus": "CONFIRMED",
+                                      "Attributes": attributes}]}).encode()
+    return json.dumps({"MessageId": str(uuid.uuid4())}).encode()  # SES v2: POST /v2/email/outbound-emails
+
+
+def reminder_deliveries(executable, function_env, share, n):
+    """task-reminders delivering one reminder each: the task read, the delivery claimed,
+    TaskReminderDue put, the owner's address looked up and one email sent, each step recorded.
+    The tasks are made by create-task, each with a reminder 3 s ahead, and fired once the last
+    is due (2 s early is due: the clock skew task-reminders allows). The services are a stub."""
+    stub = StubService(reminder_services)
+    env = {**function_env("task-reminders"), "EVENT_BUS_NAME": "bench", "AWS_ENDPOINT_URL_EVENTBRIDGE": stub.url,
+           "REMINDER_SENDER": "reminders@bench.test", "USER_POOL_ID": "us-east-1_bench",
+           "WEB_APP_URL": "https://app.bench.test", "AWS_ENDPOINT_URL_SES": stub.url,
+           "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": stub.url}
+    owner = str(uuid.uuid4())  # a Cognito sub: only those are mailed
+    creator = Function(executable("create-task"), function_env("create-task"))
+    firings = []
+    for i in range(n):
+        remind_at = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=3)
+        body = {"title": f"remind me {i}", "remindAt": remind_at.isoformat(timespec="milliseconds")}
+        task = json.loads(creator.invoke(event("create-task", owner, body=body))[1]["body"])["task"]
+        firings.append({"taskId": task["taskId"], "remindAt": task["remindAt"]})
+    creator.stop()
+    due = remind_at - datetime.timedelta(seconds=1.5)
+    time.sleep(max(0.0, (due - datetime.datetime.now(datetime.UTC)).total_seconds()))
+    requests_before = stub.requests
+    delivered = lambda response: (response == {"outcome": "delivered", "emails": 1}
+                                  or sys.exit(f"task-reminders did not deliver: {response}"))
+    figures = measure(executable("task-reminders"), env, iter(firings), share, on_response=delivered, expect=None)
+    # Three calls a delivery (PutEvents, ListUsers, SendEmail): none skipped, none repeated.
+    if stub.requests - requests_before != 3 * n:
+        sys.exit(f"task-reminders made {stub.requests - requests_before} service calls, not {3 * n}")
+    figures["stub_seconds_per_call_ms"] = ms(stub.seconds / (3 * n))
+    stub.close()
+    return figures
+
+
+def cold_only(executable, function_env, share):
+    """The functions invoked rarely (a connection's authorization, an account's deletion),
+    and so nearly always cold: their init and their memory after it. Their AWS
+    services are a stub that is never called."""
+    stub = StubService(lambda _path, _headers, _body: b"{}")
+    queue_url = f"{stub.url}/123456789012/account-purge"
+    env = {
+        "live-authorizer": {"USER_POOL_ID": "us-east-1_bench", "ALLOWED_CLIENT_IDS": "bench-client"},
+        "delete-account": {"ACCOUNT_PURGE_QUEUE_URL": queue_url, "AWS_ENDPOINT_URL_SQS": stub.url,
+                           "USER_POOL_ID": "us-east-1_bench", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": stub.url},
+        "account-purge": {"ACCOUNT_PURGE_QUEUE_URL": queue_url, "AWS_ENDPOINT_URL_SQS": stub.url},
+    }
+    results = {}
+    for name in COLD_ONLY:
+        inits, rss = [], []
+        for _ in range(ARGS.cold_starts + 1):
+            function = Function(executable(name), {**function_env(name), **env[name]}, share)
+            inits.append(function.init)
+            rss.append(function.peak_rss_kib())
+            function.stop()
+        results[name] = {"init_ms": ms(statistics.median(inits)),
+                         "peak_rss_after_init_mib": round(statistics.median(rss) / 1024, 1)}
+    stub.close()
+    if stub.requests:
+        sys.exit(f"a function called its AWS services during init ({stub.requests} requests)")
+    return results
+
+
 def run_mode(mode, executable, base_env):
     settings = MODES[mode]
     env = dict(base_env)
@@ -410,9 +567,11 @@ def run_mode(mode, executable, base_env):
         results["floor"] = measure(executable(FLOOR), function_env(FLOOR),
                                    iter([event("get-task", caller, task_id=created[0])] * n), share)
         # task-events: batches of 100 stream records, EventBridge answered by a stub at once.
-        stub = StubEventBridge()
+        stub = stub_eventbridge()
+        # The inserts carry no reminder: Scheduler and Lambda, pointed at the stub too, are
+        # never called (a call would fail the batch, and the bench with it).
         events_env = {**function_env("task-events"), "EVENT_BUS_NAME": "bench",
-                      "AWS_ENDPOINT_URL_EVENTBRIDGE": stub.url}
+                      "AWS_ENDPOINT_URL_EVENTBRIDGE": stub.url, **reminder_settings(stub.url)}
         batch = stream_batch(100)
         failed = lambda response: response.get("batchItemFailures") and sys.exit(f"task-events failed: {response}")
         figures = measure(executable("task-events"), events_env, iter([batch] * n), share,
@@ -423,6 +582,9 @@ def run_mode(mode, executable, base_env):
         stub_per_batch = stub.seconds / n
         figures["batch_of_100_outside_eventbridge_p50_ms"] = round(figures["warm_p50_ms"] - ms(stub_per_batch), 3)
         results["task-events"] = figures
+        results.update(live_updates(executable, function_env, share, n))
+        results["task-reminders"] = reminder_deliveries(executable, function_env, share, n)
+        results.update(cold_only(executable, function_env, share))
     finally:
         if share:
             share.close()
@@ -461,7 +623,7 @@ def main():
         }
     # What is uploaded: the bootstrap deflated into a zip, as cargo lambda and sam package it.
     zips = {}
-    for name in FUNCTIONS + ["floor"]:
+    for name in FUNCTIONS + OTHER_MEASURED + COLD_ONLY + ["floor"]:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.write(executable(FLOOR if name == "floor" else name), "bootstrap")
@@ -513,6 +675,17 @@ def list_scaling(executable, function_env):
     }
 
 
+def print_table(title, header, rows):
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+    line = lambda row: "  ".join(str(v).rjust(w) if i else str(v).ljust(w) for i, (v, w) in enumerate(zip(row, widths)))
+    print()
+    print(title)
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+
+
 def report(results):
     header = ("function", "init", "x floor", "first", "first/p50", "warm p50", "warm p99",
               "outside DDB p50", "- floor p50", "CPU/inv", "peak RSS MiB", "zip KiB")
@@ -531,24 +704,43 @@ def report(results):
                          r["outside_dynamodb_p50_ms"], r["outside_dynamodb_p50_minus_floor_warm_p50_ms"],
                          r["cpu_per_invocation_ms"], r["peak_rss_mib"],
                          round(zip_bytes / 1024) if zip_bytes else "-"))
-        widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
-        line = lambda row: "  ".join(str(v).rjust(w) if i else str(v).ljust(w)
-                                     for i, (v, w) in enumerate(zip(row, widths)))
-        print()
-        print(f"{mode}: {describe(mode)}")
-        print(line(header))
-        print("  ".join("-" * w for w in widths))
-        for row in rows:
-            print(line(row))
+        print_table(f"{mode}: {describe(mode)}", header, rows)
+    header = ("function", "init", "x floor", "first", "warm p50", "warm p99", "CPU/inv", "peak RSS MiB",
+              "zip KiB")
+    for mode, figures in results["modes"].items():
+        floor = figures["floor"]
+        rows = []
+        for name in OTHER_MEASURED + COLD_ONLY:
+            r = figures[name]
+            r["init_ratio_to_floor"] = round(r["init_ms"] / floor["init_ms"], 2)
+            zip_kib = round(results["zip_bytes"][name] / 1024)
+            if name in OTHER_MEASURED:
+                rows.append((name, r["init_ms"], r["init_ratio_to_floor"], r["first_ms"], r["warm_p50_ms"],
+                             r["warm_p99_ms"], r["cpu_per_invocation_ms"], r["peak_rss_mib"], zip_kib))
+            else:
+                rows.append((name, r["init_ms"], r["init_ratio_to_floor"], "-", "-", "-", "-",
+                             f"{r['peak_rss_after_init_mib']} (init)", zip_kib))
+        print_table(f"{mode}, the other functions: {describe(mode)}", header, rows)
     print()
     for mode, figures in results["modes"].items():
         f = figures["task-events"]
         print(f"task-events, {mode}: a batch of 100 stream records takes {f['warm_p50_ms']} ms at p50, "
               f"{f['batch_of_100_outside_eventbridge_p50_ms']} ms of it outside EventBridge")
+    for mode, figures in results["modes"].items():
+        f = figures["task-reminders"]
+        print(f"task-reminders, {mode}: one reminder delivered by email takes {f['warm_p50_ms']} ms at p50; "
+              f"the stub services spent {f['stub_seconds_per_call_ms']} ms answering each of its 3 calls")
+    for mode, figures in results["modes"].items():
+        f = figures["live-fanout"]
+        print(f"live-fanout, {mode}: 3 hints take {f['warm_p50_ms']} ms at p50; the stub management API "
+              f"spent {f['stub_seconds_per_post_ms']} ms answering each post")
     print(f"Times in ms, medians of {ARGS.runs} runs; in each run init is the median of "
           f"{ARGS.cold_starts + 1} cold starts and warm figures are over {ARGS.invocations} "
           "invocations. 'outside DDB' = end to end minus the function's own DynamoDB time; "
-          "'- floor p50' subtracts the floor's warm p50; CPU/inv = CPU time per warm invocation.")
+          "'- floor p50' subtracts the floor's warm p50; CPU/inv = CPU time per warm invocation. "
+          "live-socket: a user's first $connect; live-fanout: one TaskAssigned event, 3 hints "
+          "posted at once to a stub management API; task-reminders: one reminder, one email; the "
+          "others: init only, and their memory after it.")
     if "list_scaling" in results:
         s = results["list_scaling"]
         print(f"GET /tasks, caller with 10 tasks: p50 {s['p50_small_ms']} ms / p99 {s['p99_small_ms']} ms "

@@ -206,19 +206,29 @@ def memory_mb(bench):
     return bench.get("machine", {}).get("memory_mb", 128)
 
 
+def billed_ms_per_invocation(figures):
+    """A typical warm invocation, rounded up to the millisecond as Lambda bills it, with the
+    assumed share of cold ones (init plus first invocation). (Kept busy back to back, a 128 MB
+    function is CPU-throttled and bills more: the bench's billed_warm_mean_ms; Lambda adds
+    environments instead under concurrent load.)"""
+    cold = ASSUMPTIONS["cold_start_share"]
+    return (1 - cold) * math.ceil(figures["warm_p50_ms"]) + cold * figures["billed_cold_ms"]
+
+
+def per_billed_ms(bench):
+    """What one billed millisecond costs on arm64 at the bench's memory size."""
+    return 1 / 1000 * memory_mb(bench) / 1024 * PRICES["lambda_gb_second_arm64"]
+
+
 def model(bench):
     figures = bench["modes"]["lambda"]
     gb = memory_mb(bench) / 1024
-    cold = ASSUMPTIONS["cold_start_share"]
     access_bytes = access_log_bytes()
     overhead = PRICES["logs_event_overhead_bytes"]
     per_operation = {}
     for operation, function in OPERATIONS.items():
         f = figures[function]
-        # A typical warm invocation, rounded up to the millisecond as Lambda bills it. (Kept
-        # busy back to back, a 128 MB function is CPU-throttled and bills more: the bench's
-        # billed_warm_mean_ms; Lambda adds environments instead under concurrent load.)
-        billed_ms = (1 - cold) * math.ceil(f["warm_p50_ms"]) + cold * f["billed_cold_ms"]
+        billed_ms = billed_ms_per_invocation(f)
         lambda_cost = {
             arch: PRICES["lambda_request"]
             + billed_ms / 1000 * gb * PRICES[f"lambda_gb_second_{arch}"]
@@ -252,6 +262,11 @@ def model(bench):
 
 def usd_per_million(value):
     return f"${value * 1e6:,.2f}"
+
+
+def duration_per_million(value):
+    """A function's duration per million invocations: a fraction of a cent, so four places."""
+    return f"${value * 1e6:,.4f}"
 
 
 def document(bench):
@@ -388,7 +403,7 @@ def document(bench):
         "through CloudFront (the function that passes the viewer's address on).")
     out("")
     reminders(bench, out)
-    live_updates(out)
+    live_updates(bench, out)
     account_deletion(bench, out)
     return "\n".join(lines) + "\n"
 
@@ -438,13 +453,15 @@ def reminders(bench, out):
     out("| **total, without Lambda's duration and logs** | "
         + " | ".join(f"**{usd_per_million(sum(c.values()))}**" for c in costs) + " |")
     out("")
-    per_ms = 1 / 1000 * memory_mb(bench) / 1024 * PRICES["lambda_gb_second_arm64"]
+    per_ms = per_billed_ms(bench)
     figures = bench["modes"]["lambda"].get("task-reminders")
-    if figures:
-        billed_ms = ((1 - a["cold_start_share"]) * math.ceil(figures["warm_p50_ms"])
-                     + a["cold_start_share"] * figures["billed_cold_ms"])
-        out(f"task-reminders bills {billed_ms:.2f} ms a reminder in `make bench`'s figures: "
-            f"{usd_per_million(billed_ms * per_ms)} per million on arm64.")
+    if figures and "warm_p50_ms" in figures:
+        billed_ms = billed_ms_per_invocation(figures)
+        out(f"task-reminders bills {billed_ms:.2f} ms a reminder in `make bench`'s figures "
+            "(one email; its services answered at once by a stub): "
+            f"{duration_per_million(billed_ms * per_ms)} per million on arm64. In AWS it waits for "
+            "DynamoDB, EventBridge, Cognito and SES in turn, a few ms each: every 10 ms more is "
+            f"{duration_per_million(10 * per_ms)} per million.")
     else:
         out("task-reminders' duration is not in `make bench`'s figures yet (it waits for "
             "DynamoDB, EventBridge, Cognito and SES in turn): every 10 ms it bills is "
@@ -466,9 +483,10 @@ def reminders(bench, out):
     out("")
 
 
-def live_updates(out):
+def live_updates(bench, out):
     """The section on live updates: what hints cost per task write, and what an open
-    connection costs per hour; list prices and ASSUMPTIONS, Lambda's duration apart."""
+    connection costs per hour; list prices and ASSUMPTIONS, Lambda's duration apart (then
+    the bench's, where it has measured it)."""
     a, p = ASSUMPTIONS, LIVE_PRICES
     recipients = a["live_recipients_per_event"]
     messages = recipients * a["live_connections_per_recipient"]
@@ -512,6 +530,16 @@ def live_updates(out):
         out(f"| {label} | {usd_per_million(value)} |")
     out(f"| **total, without Lambda's duration and logs** | **{usd_per_million(sum(hour.values()))}** |")
     out("")
+    figures = bench["modes"]["lambda"]
+    if "warm_p50_ms" in figures.get("live-fanout", {}) and "warm_p50_ms" in figures.get("live-socket", {}):
+        fanout, connect = (billed_ms_per_invocation(figures[f]) for f in ("live-fanout", "live-socket"))
+        out(f"Lambda's duration, in `make bench`'s figures: live-fanout bills {fanout:.2f} ms an event "
+            f"(3 hints; the management API answered at once by a stub), "
+            f"{duration_per_million(fanout * per_billed_ms(bench))} per million on arm64; live-socket "
+            f"{connect:.2f} ms a `$connect`, {duration_per_million(connect * per_billed_ms(bench))} per million. "
+            f"Next to the {usd_per_million(PRICES['lambda_request'])} per million Lambda requests and "
+            f"{usd_per_million(p['websocket_message'])} per million messages, duration is noise.")
+        out("")
     out("- **An open tab costs more than its hints**: "
         f"{usd_per_million(sum(hour.values()))} per million hours, most of it the pings that keep "
         "the connection from the gateway's 10-minute idle timeout and the connection-minutes "
