@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import pathlib
+import re
 import sys
 import tomllib
 
@@ -173,6 +174,7 @@ def main() -> int:
     check_reminders(source, declared)
     check_live(source, declared)
     check_function_alarms(source)
+    check_readme_functions(source)
     print(f"template checks: {passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 
@@ -1573,6 +1575,37 @@ def check_function_alarms(source) -> None:
             f"the {kind.lower()} alarms {alarms} sum every function once: "
             f"missing {sorted(set(every_function) - set(summed))}",
         )
+
+
+def check_readme_functions(source) -> None:
+    """The README's table of functions names every function of the template, once, and each
+    route it gives a function is one the template routes to it (a README that kept the
+    first four functions after seven more were added is what this catches)."""
+    functions = {
+        r["Metadata"]["BuildProperties"]["Binary"]: {
+            (e["Properties"]["Method"].upper(), e["Properties"]["Path"])
+            for e in r["Properties"].get("Events", {}).values() if e.get("Type") == "Api"
+        }
+        for r in source["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+    }
+    lines = pathlib.Path("README.md").read_text().splitlines()
+    start = lines.index("| function | serves |") + 2
+    listed: list[str] = []
+    for row in itertools.takewhile(lambda line: line.startswith("|"), lines[start:]):
+        names_cell, serves = row.strip("|").split("|", 1)
+        names = [n for n in names_cell.split("`") if n.strip(" ,")]
+        listed += names
+        routes = set(re.findall(r"`([A-Z]+) (/[^`]*)`", serves))
+        for name in names:
+            check(
+                routes <= functions.get(name, set()),
+                f"README: {name} serves {sorted(routes)}, routes the template gives it",
+            )
+    check(
+        sorted(listed) == sorted(functions),
+        f"README's table of functions lists each function of the template once: "
+        f"missing {sorted(set(functions) - set(listed))}, unknown {sorted(set(listed) - set(functions))}",
+    )
 
 
 def check_no_cycle(resources) -> None:
