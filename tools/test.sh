@@ -25,11 +25,12 @@ stage_times() {
 }
 
 # A fresh clone (CI) builds everything once: incremental compilation's caches would only
-# cost time and about 2 GB of disk there. A developer's repeated runs keep them.
+# cost time and disk there. A developer's repeated runs keep them.
 if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}; fi
 # The builds below write several GB to target/; say what the disk has before they start,
 # so that a full disk reads as one rather than as a compiler's I/O error minutes later.
-free_gb=$(df -Pk "${CARGO_TARGET_DIR:-.}" | awk 'NR == 2 { printf "%d", $4 / 1048576 }')
+mkdir -p "${CARGO_TARGET_DIR:-target}"
+free_gb=$(df -Pk "${CARGO_TARGET_DIR:-target}" | awk 'NR == 2 { printf "%d", $4 / 1048576 }')
 echo "disk: ${free_gb} GB free where target/ is (a fresh clone's make test writes about 5 GB)"
 if [ "$free_gb" -lt 8 ]; then echo "disk: warning: that may not be enough; the builds fail with I/O errors when it runs out"; fi
 
