@@ -9,9 +9,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_cognitoidentityprovider::types::{
-    AuthFlowType, ExplicitAuthFlowsType, UsernameAttributeType,
-};
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ExplicitAuthFlowsType};
 use serde_json::{Value, json};
 use tasks::account::{
     AccountDeletion, CognitoUserPool, Pass, PurgeMessage, PurgeOutcome, PurgeWorker, SqsPurgeQueue,
@@ -24,7 +22,7 @@ use tasks::store::{
 };
 
 use crate::helpers::{TestApi, TestStore, event, task_id};
-use crate::reminders::add_user;
+use crate::reminders::{add_user, user_pool};
 use crate::task_events::moto_endpoint;
 
 /// `DELETE /account` as API Gateway sends it, signed in as `api`'s caller.
@@ -360,23 +358,8 @@ async fn pool_with_signed_in_user() -> (
 ) {
     let moto = moto_endpoint("AWS_ENDPOINT_URL_EVENTBRIDGE");
     let sdk_config = aws_config::from_env().load().await;
-    let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
-        aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk_config)
-            .endpoint_url(&moto)
-            .build(),
-    );
+    let (cognito, pool) = user_pool(&sdk_config, &moto).await;
     let unique = uuid::Uuid::new_v4().simple().to_string();
-    let pool = cognito
-        .create_user_pool()
-        .pool_name(format!("users-{unique}"))
-        .username_attributes(UsernameAttributeType::Email)
-        .send()
-        .await
-        .unwrap()
-        .user_pool
-        .unwrap()
-        .id
-        .unwrap();
     let address = format!("leaving-{unique}@example.com");
     let user = add_user(&cognito, &pool, &address).await;
     let client = cognito

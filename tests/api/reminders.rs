@@ -115,22 +115,7 @@ impl Stack {
         };
         let events = StreamHandler::with_reminders(publisher(), schedules);
 
-        let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
-            aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk_config)
-                .endpoint_url(&moto)
-                .build(),
-        );
-        let pool = cognito
-            .create_user_pool()
-            .pool_name(format!("users-{unique}"))
-            .username_attributes(UsernameAttributeType::Email)
-            .send()
-            .await
-            .unwrap()
-            .user_pool
-            .unwrap()
-            .id
-            .unwrap();
+        let (cognito, pool) = user_pool(&sdk_config, &moto).await;
         let owner_address = format!("owner-{unique}@example.com");
         let assignee_address = format!("assignee-{unique}@example.com");
         let owner = add_user(&cognito, &pool, &owner_address).await;
@@ -357,6 +342,30 @@ async fn create_streamed_table(dynamodb: &aws_sdk_dynamodb::Client, table: &str)
         .unwrap()
         .latest_stream_arn
         .expect("the table has a stream")
+}
+
+/// A new user pool on moto (users sign in with their address), and its client.
+pub(crate) async fn user_pool(
+    sdk_config: &aws_config::SdkConfig,
+    moto: &str,
+) -> (aws_sdk_cognitoidentityprovider::Client, String) {
+    let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
+        aws_sdk_cognitoidentityprovider::config::Builder::from(sdk_config)
+            .endpoint_url(moto)
+            .build(),
+    );
+    let pool = cognito
+        .create_user_pool()
+        .pool_name(format!("users-{}", uuid::Uuid::new_v4().simple()))
+        .username_attributes(UsernameAttributeType::Email)
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    (cognito, pool)
 }
 
 /// A confirmed user of the pool with a verified address; their `sub`.
