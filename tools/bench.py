@@ -24,6 +24,7 @@ Usage: bench.py LAMBDA_DIR OUT_JSON --tls-endpoint URL --tls-ca PEM [--runs N] .
 
 import argparse
 import datetime
+import functools
 import io
 import itertools
 import json
@@ -251,8 +252,18 @@ class Function:
         self.log.close()
 
 
+@functools.cache
+def sample_text(name):
+    return (EVENTS / f"{name}.json").read_text()
+
+
+def sample(name):
+    """A fresh copy of events/NAME.json, the file read once: events are made per invocation."""
+    return json.loads(sample_text(name))
+
+
 def event(name, caller, task_id=None, body=None, query=None):
-    e = json.loads((EVENTS / f"{name}.json").read_text())
+    e = sample(name)
     e["requestContext"]["authorizer"]["claims"]["sub"] = caller
     if task_id:
         e["path"] = f"/tasks/{task_id}"
@@ -323,7 +334,7 @@ def stub_management_api():
 
 def stream_batch(size):
     """A DynamoDB Streams batch of `size` task inserts, from events/stream-insert.json."""
-    template = json.loads((EVENTS / "stream-insert.json").read_text())
+    template = sample("stream-insert")
     record = template["Records"][0]
     records = []
     for i in range(size):
@@ -419,7 +430,7 @@ def reminder_settings(endpoint):
 
 def connect_event(user, connection_id):
     """events/live-connect.json for `user` (as the authorizer names it) on a new connection."""
-    e = json.loads((EVENTS / "live-connect.json").read_text())
+    e = sample("live-connect")
     e["requestContext"]["authorizer"].update(principalId=user, sub=user)
     e["requestContext"]["connectionId"] = connection_id
     return e
@@ -443,7 +454,7 @@ def live_updates(executable, function_env, share, n):
     for user, connection in [(owner, "owner-1="), (owner, "owner-2="), (assignee, "assignee-1=")]:
         socket_function.invoke(connect_event(user, f"{connection}{run}"), expect=(200,))
     socket_function.stop()
-    assigned = json.loads((EVENTS / "live-task-assigned.json").read_text())
+    assigned = sample("live-task-assigned")
     assigned["detail"].update(ownerId=owner, assignee=assignee, previousAssignee=f"bench-previous-{run}")
     posts_before = management.requests
     delivered = lambda response: response is None or sys.exit(f"live-fanout failed: {response}")
